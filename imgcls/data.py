@@ -5,7 +5,7 @@ __all__ = ['SPLITS', 'BUILTIN_DATASETS', 'DataError', 'write_digits', 'ensure_da
            'check_num_classes', 'build_transforms', 'read_image', 'SeededImageFolder', 'SeededRandomSampler',
            'default_num_workers', 'Data', 'build_data']
 
-# %% ../nbs/01_data.ipynb #a05ad844
+# %% ../nbs/01_data.ipynb #d3daac5d
 import os, random, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +17,11 @@ from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms import v2
 from omegaconf import DictConfig
 
-# %% ../nbs/01_data.ipynb #715ff185
+# %% ../nbs/01_data.ipynb #83b98eec
 class DataError(ValueError):
     "A data folder that cannot be used; the message names the path and the fix."
 
-# %% ../nbs/01_data.ipynb #caa89057
+# %% ../nbs/01_data.ipynb #290f1f8c
 SPLITS = ('train', 'val', 'test')
 
 def _stratified_split(labels, fractions, seed):
@@ -53,7 +53,7 @@ def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/01_data.ipynb #de55cb6f
+# %% ../nbs/01_data.ipynb #375082d0
 BUILTIN_DATASETS = {'digits': write_digits}
 
 def ensure_data_dir(data_dir) -> Path:
@@ -65,7 +65,7 @@ def ensure_data_dir(data_dir) -> Path:
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(BUILTIN_DATASETS)}.")
 
-# %% ../nbs/01_data.ipynb #2bac842c
+# %% ../nbs/01_data.ipynb #d10bcf04
 def split_dirs(root) -> dict:
     "The split folders under `root`: `train` and `val` required, `test` optional."
     root = Path(root)
@@ -87,7 +87,7 @@ def class_names(dirs: dict) -> list:
                             f"extra {extra or 'none'}, missing {lacking or 'none'}. Every split needs the same class folders.")
     return classes
 
-# %% ../nbs/01_data.ipynb #a1076f3d
+# %% ../nbs/01_data.ipynb #5a77df8b
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
     if num_classes is None: return len(classes)
@@ -96,7 +96,7 @@ def check_num_classes(num_classes, classes) -> int:
                         f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
     return num_classes
 
-# %% ../nbs/01_data.ipynb #46e1b339
+# %% ../nbs/01_data.ipynb #e7730c87
 def build_transforms(tcfg) -> v2.Compose:
     "A v2 pipeline from one split's transform config (`resize`, `hflip`, `normalize`)."
     steps = [v2.Resize((tcfg.resize, tcfg.resize), antialias=True)]
@@ -104,7 +104,7 @@ def build_transforms(tcfg) -> v2.Compose:
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(tcfg.normalize.mean), list(tcfg.normalize.std))]
     return v2.Compose(steps)
 
-# %% ../nbs/01_data.ipynb #39acde30
+# %% ../nbs/01_data.ipynb #97a74cbc
 def read_image(path) -> torch.Tensor:
     "Decode an image file to a 3-channel uint8 tensor (C, H, W)."
     return decode_image(str(path), mode=ImageReadMode.RGB)
@@ -126,17 +126,17 @@ class SeededImageFolder(Dataset):
                 img = self.transform(img)
         return img, target
 
-# %% ../nbs/01_data.ipynb #8273cc86
+# %% ../nbs/01_data.ipynb #22f34a64
 class SeededRandomSampler(Sampler):
-    "Yields `(index, seed)` in a random order; both come from `generator`."
-    def __init__(self, n: int, generator: torch.Generator): self.n, self.generator = n, generator
-    def __len__(self): return self.n
+    "Yields `(index, seed)` in a random order; both come from `generator`. The first `skip` pairs are left out."
+    def __init__(self, n: int, generator: torch.Generator): self.n, self.generator, self.skip = n, generator, 0
+    def __len__(self): return self.n - self.skip
     def __iter__(self):
         order = torch.randperm(self.n, generator=self.generator).tolist()
         seeds = torch.randint(0, 2**62, (self.n,), generator=self.generator).tolist()
-        return iter(zip(order, seeds))
+        return iter(list(zip(order, seeds))[self.skip:])
 
-# %% ../nbs/01_data.ipynb #675aaa8f
+# %% ../nbs/01_data.ipynb #b7a997eb
 def default_num_workers() -> int:
     "Data-loading workers suited to this machine: one per core, at most 4."
     return min(4, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
@@ -149,9 +149,15 @@ class Data:
     eval_loaders: dict
     generator: torch.Generator
 
+def _ignore_sigint(worker_id):
+    "Workers leave Ctrl-C to the main process, which stops training cleanly."
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 def _loader(ds, batch_size, sampler, num_workers, pin_memory, seed):
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=num_workers, pin_memory=pin_memory,
-                      persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed))
+                      persistent_workers=num_workers > 0, worker_init_fn=_ignore_sigint if num_workers else None,
+                      generator=torch.Generator().manual_seed(seed))
 
 def build_data(cfg: DictConfig, pin_memory: bool = False) -> Data:
     "Data sets and loaders for `cfg`, writing the built-in data set first when needed."
