@@ -6,7 +6,7 @@ __all__ = ['CHOICES', 'ALIASES', 'NAME_EXCLUDED', 'DataConfig', 'TrainingConfig'
            'schema_types', 'ConfigError', 'explain_error', 'parse_overrides', 'load_yaml', 'load_config',
            'config_error_message', 'run_name', 'create_run_dir', 'save_config']
 
-# %% ../nbs/00_config.ipynb #ac1935fe
+# %% ../nbs/00_config.ipynb #a0de88fe
 import difflib, re, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Optional, List
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 
-# %% ../nbs/00_config.ipynb #6e9b152b
+# %% ../nbs/00_config.ipynb #94e43e37
 @dataclass
 class DataConfig:
     data_dir: str = MISSING  # ImageFolder root holding train/ val/ test/
@@ -80,10 +80,10 @@ class Config:
     transforms: TransformsConfig = field(default_factory=TransformsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
-# %% ../nbs/00_config.ipynb #c3d60758
+# %% ../nbs/00_config.ipynb #85a87b02
 CHOICES = {'optimizer.name': ('sgd', 'adam'), 'scheduler.name': ('step', 'none')}
 
-# %% ../nbs/00_config.ipynb #09e48b84
+# %% ../nbs/00_config.ipynb #7a44e6ce
 def schema_types(schema=Config, prefix='') -> dict:
     "Map every dotted key of `schema` to its annotated type."
     res = {}
@@ -93,7 +93,7 @@ def schema_types(schema=Config, prefix='') -> dict:
         else: res[prefix + f.name] = typ
     return res
 
-# %% ../nbs/00_config.ipynb #2d7f5581
+# %% ../nbs/00_config.ipynb #78df86db
 class ConfigError(ValueError):
     "A config that cannot be used; the message names the key and the fix."
 
@@ -116,7 +116,7 @@ def explain_error(e: OmegaConfBaseException, source: str) -> ConfigError:
                            f" Valid keys: see `imgcls/default_config.yaml`.")
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
-# %% ../nbs/00_config.ipynb #ed0f5e62
+# %% ../nbs/00_config.ipynb #5e348d34
 _OVERRIDE_RE = re.compile(r'^[A-Za-z_][\w.]*=')
 
 def parse_overrides(overrides) -> DictConfig:
@@ -126,7 +126,7 @@ def parse_overrides(overrides) -> DictConfig:
         if not _OVERRIDE_RE.match(o): raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
     return OmegaConf.from_dotlist(overrides)
 
-# %% ../nbs/00_config.ipynb #93c2627f
+# %% ../nbs/00_config.ipynb #0dbcdbf1
 def _default_config_path() -> Path:
     import imgcls
     return Path(imgcls.__file__).parent/'default_config.yaml'
@@ -163,20 +163,31 @@ def load_config(config_file=None, overrides=()) -> DictConfig:
     _check_choices(cfg)
     return cfg
 
-# %% ../nbs/00_config.ipynb #b81a7321
+# %% ../nbs/00_config.ipynb #0cb922f9
 def config_error_message(f) -> str:
     "Run `f` and return the message of the `ConfigError` it raises (for showing errors in docs and tests)."
     try: f()
     except ConfigError as e: return str(e)
     raise AssertionError('expected a ConfigError')
 
-# %% ../nbs/00_config.ipynb #f14dc668
+# %% ../nbs/00_config.ipynb #8a194149
 ALIASES = {'batch_size': 'batch', 'num_epochs': 'epochs', 'architecture': 'arch', 'weight_decay': 'wd',
            'optimizer.name': 'opt', 'scheduler.name': 'sched'}  # by full key or last part
 NAME_EXCLUDED = ('output.', 'data.num_workers')  # keys that place a run or only change its speed
 
 def _safe(s: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.+-]+', '-', s).strip('-.') or 'x'
+
+def _short_keys(keys) -> dict:
+    "Each key's shortest dotted suffix that no other key shares, aliased when it is one part."
+    res = {}
+    for k in keys:
+        parts = k.split('.')
+        for n in range(1, len(parts) + 1):
+            suffix = '.'.join(parts[-n:])
+            if sum(o.endswith('.' + suffix) or o == suffix for o in keys) == 1: break
+        res[k] = ALIASES.get(k, ALIASES.get(suffix, suffix)) if n == 1 else suffix
+    return res
 
 def run_name(overrides=()) -> str:
     "A filesystem-safe, stable run name derived from `key=value` overrides; `base` when there are none."
@@ -187,10 +198,10 @@ def run_name(overrides=()) -> str:
         parts.pop(key, None)
         parts[key] = val
     if not parts: return 'base'
-    leaf = lambda k: ALIASES.get(k, ALIASES.get(k.rsplit('.', 1)[-1], k.rsplit('.', 1)[-1]))
-    return '_'.join(f'{_safe(leaf(k))}_{_safe(Path(v).name if "/" in v else v)}' for k, v in parts.items())
+    short = _short_keys(list(parts))
+    return '_'.join(f'{_safe(short[k])}_{_safe(Path(v).name if "/" in v else v)}' for k, v in parts.items())
 
-# %% ../nbs/00_config.ipynb #cfd7173f
+# %% ../nbs/00_config.ipynb #f854b044
 def create_run_dir(runs_dir, name: str) -> Path:
     "Create and return a new run folder `runs_dir/name`, or `name_2`, `name_3`, ... when taken."
     runs_dir = Path(runs_dir)
@@ -203,7 +214,7 @@ def create_run_dir(runs_dir, name: str) -> Path:
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
 
-# %% ../nbs/00_config.ipynb #468d58cd
+# %% ../nbs/00_config.ipynb #e95c949d
 def save_config(cfg: DictConfig, path) -> Path:
     "Write `cfg` as YAML to `path`."
     path = Path(path)
