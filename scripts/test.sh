@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# README command 2 (and CI): set up, check the notebooks are clean and exported, run nbdev-test, then pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+snapshot() { find nbs imgcls README.md -type f -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha1sum; }
+check_unchanged() {  # $1: what changed, $2: snapshot before
+  if [ "$(snapshot)" != "$2" ]; then
+    echo "FAIL: $1. Run: nbdev-clean && nbdev-export && bash scripts/readme.sh, then commit." >&2
+    diff <(echo "$2") <(snapshot) >&2 || true
+    exit 1
+  fi
+}
+before=$(snapshot); nbdev-clean; check_unchanged "unstripped notebooks (nbdev-clean changed files)" "$before"
+before=$(snapshot); nbdev-export; check_unchanged "package not in sync with the notebooks (nbdev-export changed files)" "$before"
+before=$(snapshot); bash scripts/readme.sh >/dev/null; check_unchanged "README.md not in sync with nbs/index.ipynb" "$before"
+
+start=$(date +%s)
+nbdev-test --n-workers 2 --timing
+echo "nbdev-test took $(( $(date +%s) - start ))s"
+python -m pytest -q tests

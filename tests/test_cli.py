@@ -1,0 +1,59 @@
+"The `imgcls` command line, run as a user runs it: in a subprocess."
+import subprocess, sys, time
+from pathlib import Path
+from conftest import imgcls, IMGCLS
+
+RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/train.log',
+             'plots/confusion_matrix_train.png', 'plots/confusion_matrix_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
+
+
+def test_help_documents_every_option_without_importing_torch():
+    code = ("import sys, contextlib, io\nfrom imgcls.cli import main\nfor argv in (['--help'], ['train', '--help'], ['infer', '--help']):\n"
+            "    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n        try: main(argv)\n        except SystemExit: pass\n"
+            "    print(out.getvalue())\nassert 'torch' not in sys.modules, 'help imported torch'\n")
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    for opt in ('--config', '--resume', '--no-progress', 'key.sub=value', '--run', '--split', '--checkpoint', '--runs-dir', '--device'):
+        assert opt in res.stdout, opt
+
+
+def test_train_then_infer_leaves_a_complete_run_folder(tmp_path, quick_config):
+    res = imgcls('train', '--config', quick_config, 'training.num_epochs=2', 'training.batch_size=32')
+    run = tmp_path/'runs'/'epochs_2_batch_32'
+    assert res.stdout.strip().endswith(str(run))
+    files = sorted(str(p.relative_to(run)) for p in run.rglob('*') if p.is_file() and 'tensorboard' not in p.parts)
+    assert files == RUN_FILES
+    assert list((run/'tensorboard').glob('events.out.tfevents.*'))
+    assert 'status: completed' in (run/'summary.txt').read_text()
+    log = (run/'logs'/'train.log').read_text()
+    assert 'epoch 2/2' in log and '| INFO    |' in log
+    res = imgcls('infer', '--run', run, '--split', 'test')
+    assert 'test accuracy' in res.stdout
+    for f in ('logs/inference.log', 'logs/classification_report_test.txt', 'plots/confusion_matrix_test.png'):
+        assert (run/f).is_file(), f
+
+
+def test_same_overrides_never_overwrite_a_run(tmp_path, quick_config):
+    for _ in range(2): imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
+    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == ['epochs_1', 'epochs_1_2']
+
+
+def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_config):
+    cases = [(['train', 'optimizer.lrr=0.1'], 'Did you mean `optimizer.lr`?'),
+             (['train', 'training.batch_size=big'], 'expects int'),
+             (['train', 'data.data_dir=/no/such/dir'], '/no/such/dir'),
+             (['train', '--config', tmp_path/'missing.yaml'], 'Config file not found'),
+             (['train', '--config', quick_config, 'model.architecture=resnet19'], 'Did you mean resnet18'),
+             (['train', '--config', quick_config, 'model.num_classes=3'], 'model.num_classes=3'),
+             (['infer', '--run', tmp_path], 'is not a run folder'),
+             (['train', '--resume', tmp_path/'nope'], 'does not exist')]
+    for argv, expected in cases:
+        res = imgcls(*argv, check=False, cwd=tmp_path)
+        assert res.returncode == 2, (argv, res.stderr)
+        assert expected in res.stderr, (argv, res.stderr)
+        assert 'Traceback' not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_bad_argument_exits_2_with_usage():
+    res = imgcls('fly', check=False)
+    assert res.returncode == 2 and 'usage: imgcls' in res.stderr
