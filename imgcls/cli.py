@@ -3,11 +3,11 @@
 # %% auto #0
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command', 'main']
 
-# %% ../nbs/08_cli.ipynb #abd063a0
+# %% ../nbs/08_cli.ipynb #d9ee712a
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #a5fe862b
+# %% ../nbs/08_cli.ipynb #85976bba
 EPILOG = """examples:
   imgcls train                                        # train on the built-in digits (runs/base)
   imgcls train training.batch_size=32 optimizer.lr=0.01  # runs/batch_32_lr_0.01
@@ -36,14 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
-# %% ../nbs/08_cli.ipynb #2430a5f9
+# %% ../nbs/08_cli.ipynb #cb106381
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
     if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
     return runs[-1].parent
 
-# %% ../nbs/08_cli.ipynb #c01c58e3
+# %% ../nbs/08_cli.ipynb #d07f1eb2
 class ProgressBars:
     "tqdm progress bars driven by training events."
     def __init__(self, training, every: int = 5):
@@ -59,7 +59,7 @@ class ProgressBars:
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None
 
-# %% ../nbs/08_cli.ipynb #30da5fc0
+# %% ../nbs/08_cli.ipynb #16accb1d
 INTERRUPTED = 130
 
 def train_command(args) -> int:
