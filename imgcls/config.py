@@ -6,7 +6,7 @@ __all__ = ['CHOICES', 'ALIASES', 'NAME_EXCLUDED', 'DataConfig', 'TrainingConfig'
            'schema_types', 'ConfigError', 'explain_error', 'parse_overrides', 'load_yaml', 'load_config',
            'config_error_message', 'run_name', 'create_run_dir', 'save_config']
 
-# %% ../nbs/00_config.ipynb #0dd100e6
+# %% ../nbs/00_config.ipynb #703b28d7
 import difflib, re, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Optional, List
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 
-# %% ../nbs/00_config.ipynb #d2c08ceb
+# %% ../nbs/00_config.ipynb #1116bae8
 @dataclass
 class DataConfig:
     data_dir: str = MISSING  # ImageFolder root holding train/ val/ test/
@@ -80,10 +80,10 @@ class Config:
     transforms: TransformsConfig = field(default_factory=TransformsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
-# %% ../nbs/00_config.ipynb #f61eb2a2
+# %% ../nbs/00_config.ipynb #1c08b517
 CHOICES = {'optimizer.name': ('sgd', 'adam'), 'scheduler.name': ('step', 'none')}
 
-# %% ../nbs/00_config.ipynb #cdf63a35
+# %% ../nbs/00_config.ipynb #ae9c4fba
 def schema_types(schema=Config, prefix='') -> dict:
     "Map every dotted key of `schema` to its annotated type."
     res = {}
@@ -93,7 +93,7 @@ def schema_types(schema=Config, prefix='') -> dict:
         else: res[prefix + f.name] = typ
     return res
 
-# %% ../nbs/00_config.ipynb #94f0c0d4
+# %% ../nbs/00_config.ipynb #78a3b3d2
 class ConfigError(ValueError):
     "A config that cannot be used; the message names the key and the fix."
 
@@ -116,7 +116,7 @@ def explain_error(e: OmegaConfBaseException, source: str) -> ConfigError:
                            f" Valid keys: see `imgcls/default_config.yaml`.")
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
-# %% ../nbs/00_config.ipynb #f04382f7
+# %% ../nbs/00_config.ipynb #104fe1b9
 _OVERRIDE_RE = re.compile(r'^[A-Za-z_][\w.]*=')
 
 def parse_overrides(overrides) -> DictConfig:
@@ -126,7 +126,7 @@ def parse_overrides(overrides) -> DictConfig:
         if not _OVERRIDE_RE.match(o): raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
     return OmegaConf.from_dotlist(overrides)
 
-# %% ../nbs/00_config.ipynb #2b094b8f
+# %% ../nbs/00_config.ipynb #f6c26bb7
 def _default_config_path() -> Path:
     import imgcls
     return Path(imgcls.__file__).parent/'default_config.yaml'
@@ -163,14 +163,14 @@ def load_config(config_file=None, overrides=()) -> DictConfig:
     _check_choices(cfg)
     return cfg
 
-# %% ../nbs/00_config.ipynb #61ca9adc
+# %% ../nbs/00_config.ipynb #08dc1b8a
 def config_error_message(f) -> str:
     "Run `f` and return the message of the `ConfigError` it raises (for showing errors in docs and tests)."
     try: f()
     except ConfigError as e: return str(e)
     raise AssertionError('expected a ConfigError')
 
-# %% ../nbs/00_config.ipynb #02461dbe
+# %% ../nbs/00_config.ipynb #346d867d
 ALIASES = {'batch_size': 'batch', 'num_epochs': 'epochs', 'architecture': 'arch', 'weight_decay': 'wd',
            'optimizer.name': 'opt', 'scheduler.name': 'sched'}  # by full key or last part
 NAME_EXCLUDED = ('output.', 'data.num_workers')  # keys that place a run or only change its speed
@@ -201,7 +201,7 @@ def run_name(overrides=()) -> str:
     short = _short_keys(list(parts))
     return '_'.join(f'{_safe(short[k])}_{_safe(Path(v).name if "/" in v else v)}' for k, v in parts.items())
 
-# %% ../nbs/00_config.ipynb #08ebc2f1
+# %% ../nbs/00_config.ipynb #ff30713d
 def create_run_dir(runs_dir, name: str) -> Path:
     "Create and return a new run folder `runs_dir/name`, or `name_2`, `name_3`, ... when taken."
     runs_dir = Path(runs_dir)
@@ -214,7 +214,7 @@ def create_run_dir(runs_dir, name: str) -> Path:
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
 
-# %% ../nbs/00_config.ipynb #7af694ce
+# %% ../nbs/00_config.ipynb #1f7ab1c0
 def save_config(cfg: DictConfig, path) -> Path:
     "Write `cfg` as YAML to `path`."
     path = Path(path)

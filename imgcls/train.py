@@ -5,7 +5,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everyth
            'build_scheduler', 'evaluate_model', 'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume',
            'resume_config', 'Training', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #565b4a16
+# %% ../nbs/05_train.ipynb #df96da23
 import logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from .models import build_model
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #f58580ff
+# %% ../nbs/05_train.ipynb #a3f0826d
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -38,7 +38,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #57cd6c11
+# %% ../nbs/05_train.ipynb #7e4661fd
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config (`sgd` or `adam`)."
     params = [p for p in model.parameters() if p.requires_grad]
@@ -50,7 +50,7 @@ def build_scheduler(optimizer, scfg):
     if scfg.name == 'step': return torch.optim.lr_scheduler.StepLR(optimizer, step_size=scfg.step_size, gamma=scfg.gamma)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
 
-# %% ../nbs/05_train.ipynb #23a19053
+# %% ../nbs/05_train.ipynb #22b1c3c2
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device) -> dict:
     "Mean loss, accuracy, labels and predictions of `model` on `loader`."
@@ -64,7 +64,7 @@ def evaluate_model(model: nn.Module, loader, device) -> dict:
     y, p = torch.cat(ys).cpu(), torch.cat(preds).cpu()
     return {'loss': loss_sum.item() / max(len(y), 1), 'acc': (y == p).float().mean().item(), 'y_true': y.tolist(), 'y_pred': p.tolist()}
 
-# %% ../nbs/05_train.ipynb #fc9f8f8e
+# %% ../nbs/05_train.ipynb #b3738738
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -78,15 +78,15 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #aee09e21
+# %% ../nbs/05_train.ipynb #0f422e8e
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
 def setup_console_logging(level=logging.INFO):
-    "Log imgcls messages to the console once (idempotent)."
+    "Log imgcls messages to the console, unless the `imgcls` logger already has a handler (yours, or an earlier call's)."
     logger.setLevel(level)
-    if not any(getattr(h, '_imgcls_console', False) for h in logger.handlers):
-        h = logging.StreamHandler(); h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S')); h._imgcls_console = True
+    if not any(not isinstance(h, logging.FileHandler) for h in logger.handlers):
+        h = logging.StreamHandler(); h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
         logger.addHandler(h)
 
 class log_to_file:
@@ -101,7 +101,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #8fb5dabd
+# %% ../nbs/05_train.ipynb #75cf34ed
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -120,7 +120,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #e9158172
+# %% ../nbs/05_train.ipynb #1a73c021
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
@@ -269,7 +269,7 @@ class Training:
             self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=st['history'], results=self.results)
         return self.run_dir
 
-# %% ../nbs/05_train.ipynb #d3b01f56
+# %% ../nbs/05_train.ipynb #2f81034d
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -295,7 +295,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #6bcabc66
+# %% ../nbs/05_train.ipynb #2727fcf3
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)
