@@ -2,10 +2,10 @@
 
 # %% auto #0
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everything', 'resolve_device', 'build_optimizer',
-           'build_scheduler', 'evaluate_model', 'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume',
-           'resume_config', 'Training', 'write_summary', 'train']
+           'build_scheduler', 'evaluate_model', 'write_eval_report', 'Events', 'setup_console_logging', 'log_to_file',
+           'resolve_resume', 'resume_config', 'Training', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #df96da23
+# %% ../nbs/05_train.ipynb #ad5dedcf
 import logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from .models import build_model
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #a3f0826d
+# %% ../nbs/05_train.ipynb #a9a16d9e
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -38,7 +38,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #7e4661fd
+# %% ../nbs/05_train.ipynb #cf62ccc5
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config (`sgd` or `adam`)."
     params = [p for p in model.parameters() if p.requires_grad]
@@ -50,21 +50,29 @@ def build_scheduler(optimizer, scfg):
     if scfg.name == 'step': return torch.optim.lr_scheduler.StepLR(optimizer, step_size=scfg.step_size, gamma=scfg.gamma)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
 
-# %% ../nbs/05_train.ipynb #22b1c3c2
+# %% ../nbs/05_train.ipynb #f4dd5e28
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device) -> dict:
-    "Mean loss, accuracy, labels and predictions of `model` on `loader`."
+    "Mean loss, accuracy, and per-sample labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
     model.eval()
-    loss_sum, ys, preds = torch.zeros((), device=device), [], []
+    ys, preds, losses, probs = [], [], [], []
     for xb, yb in loader:
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-        out = model(xb)
-        loss_sum += nn.functional.cross_entropy(out, yb, reduction='sum')
-        ys.append(yb); preds.append(out.argmax(1))
-    y, p = torch.cat(ys).cpu(), torch.cat(preds).cpu()
-    return {'loss': loss_sum.item() / max(len(y), 1), 'acc': (y == p).float().mean().item(), 'y_true': y.tolist(), 'y_pred': p.tolist()}
+        out = model(xb).float()
+        losses.append(nn.functional.cross_entropy(out, yb, reduction='none'))
+        p, pred = out.softmax(1).max(1)
+        ys.append(yb); preds.append(pred); probs.append(p)
+    y, pred, loss, prob = (torch.cat(v).cpu() for v in (ys, preds, losses, probs))
+    return {'loss': loss.mean().item() if len(y) else 0.0, 'acc': (y == pred).float().mean().item() if len(y) else 0.0,
+            'y_true': y.tolist(), 'y_pred': pred.tolist(), 'losses': loss.tolist(), 'probs': prob.tolist()}
 
-# %% ../nbs/05_train.ipynb #b3738738
+def write_eval_report(run_dir, split: str, result: dict, dataset, classes, writer=None, step: int = 0) -> dict:
+    "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
+    from imgcls.data import read_image
+    return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
+                              losses=result['losses'], probs=result['probs'], load_image=lambda i: read_image(dataset.samples[i][0]))
+
+# %% ../nbs/05_train.ipynb #a2fb3c6c
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -78,7 +86,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #0f422e8e
+# %% ../nbs/05_train.ipynb #79666ca4
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -101,7 +109,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #75cf34ed
+# %% ../nbs/05_train.ipynb #0cca6421
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -120,7 +128,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #1a73c021
+# %% ../nbs/05_train.ipynb #81a213f5
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
@@ -229,8 +237,9 @@ class Training:
         self.model.load_state_dict(best['model'])
         results = {}
         for split in ('train', 'val'):
-            r = evaluate_model(self.model, self.data.eval_loaders[split], self.device)
-            write_split_report(self.run_dir, split, r['y_true'], r['y_pred'], self.data.classes, writer, self.state['epoch'])
+            loader = self.data.eval_loaders[split]
+            r = evaluate_model(self.model, loader, self.device)
+            write_eval_report(self.run_dir, split, r, loader.dataset, self.data.classes, writer, self.state['epoch'])
             results[split] = {'loss': r['loss'], 'acc': r['acc']}
             logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
         return results
@@ -269,7 +278,7 @@ class Training:
             self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=st['history'], results=self.results)
         return self.run_dir
 
-# %% ../nbs/05_train.ipynb #2f81034d
+# %% ../nbs/05_train.ipynb #c433c639
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -295,7 +304,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #2727fcf3
+# %% ../nbs/05_train.ipynb #641e3373
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)

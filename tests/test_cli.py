@@ -3,8 +3,10 @@ import subprocess, sys, time
 from pathlib import Path
 from conftest import imgcls, IMGCLS
 
-RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/train.log',
-             'plots/confusion_matrix_train.png', 'plots/confusion_matrix_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
+RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/most_confused_train.txt',
+             'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
+             'plots/confusion_matrix_val.png', 'plots/confusion_matrix_val_normalized.png', 'plots/top_losses_train.png',
+             'plots/top_losses_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
 
 
 def test_help_documents_every_option_without_importing_torch():

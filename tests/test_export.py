@@ -1,0 +1,50 @@
+"ONNX export parity: onnxruntime gives PyTorch's top-1 and probabilities on the whole test split, for a torchvision and a custom model."
+import onnxruntime as ort
+import pytest, torch
+from torch import nn
+from conftest import imgcls
+from imgcls.data import build_data
+from imgcls.inference import load_run, export_run
+from imgcls.models import register_model, MODEL_REGISTRY
+from imgcls.train import train
+
+
+@pytest.fixture
+def custom_model():
+    @register_model('test_export_net')
+    def net(num_classes, dropout=0.0, in_channels=3):
+        return nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), nn.BatchNorm2d(8), nn.GELU(), nn.AdaptiveMaxPool2d(2),
+                             nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
+    yield 'test_export_net'
+    del MODEL_REGISTRY['test_export_net']
+
+
+def _check_parity(run):
+    sess = ort.InferenceSession(str(export_run(run, 'onnx')), providers=['CPUExecutionProvider'])
+    n = agree = 0
+    worst = 0.0
+    for xb, _ in build_data(run.cfg).eval_loaders['test']:
+        p_onnx = torch.from_numpy(sess.run(None, {'image': xb.numpy()})[0]).softmax(1)
+        with torch.inference_mode(): p_torch = run.model(xb).softmax(1)
+        agree += (p_onnx.argmax(1) == p_torch.argmax(1)).sum().item(); n += len(xb)
+        worst = max(worst, (p_onnx - p_torch).abs().max().item())
+    assert n == 271 and agree == n, (agree, n)
+    assert worst < 1e-4, worst
+
+
+@pytest.mark.parametrize('arch', ['resnet18', 'custom'])
+def test_onnx_parity_on_the_test_split(arch, quick_config, custom_model):
+    arch = custom_model if arch == 'custom' else arch
+    run_dir = train(quick_config, [f'model.architecture={arch}', 'training.num_epochs=1'])
+    _check_parity(load_run(run_dir))
+
+
+def test_export_cli_writes_artifact_and_metadata(tmp_path, quick_config):
+    imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
+    run = tmp_path/'runs'/'epochs_1'
+    for fmt, suffix in [('onnx', '.onnx'), ('torchscript', '.torchscript.pt'), ('safetensors', '.safetensors')]:
+        res = imgcls('export', '--run', run, '--format', fmt)
+        assert res.stdout.strip().endswith(suffix)
+        assert (run/'export'/f'epochs_1_best.{fmt}.json').is_file()
+    res = imgcls('export', '--run', run, '--format', 'tflite', check=False)
+    assert res.returncode == 2 and "invalid choice: 'tflite'" in res.stderr
