@@ -4,13 +4,13 @@
 __all__ = ['save_checkpoint', 'CheckpointError', 'load_checkpoint', 'rng_state', 'set_rng_state', 'library_versions',
            'check_compatible']
 
-# %% ../nbs/03_checkpointing.ipynb #2923c315
+# %% ../nbs/03_checkpointing.ipynb #d5dfd646
 import os, random, sys, tempfile, pickle
 from pathlib import Path
 import numpy as np
 import torch
 
-# %% ../nbs/03_checkpointing.ipynb #c34a6228
+# %% ../nbs/03_checkpointing.ipynb #3a0286b5
 def save_checkpoint(state: dict, path) -> Path:
     "Write `state` to `path` atomically (temporary file, fsync, rename)."
     path = Path(path)
@@ -26,7 +26,7 @@ def save_checkpoint(state: dict, path) -> Path:
         raise
     return path
 
-# %% ../nbs/03_checkpointing.ipynb #1b8fb061
+# %% ../nbs/03_checkpointing.ipynb #a6b5b5ef
 class CheckpointError(RuntimeError):
     "A checkpoint that cannot be used; the message names the file and the reason."
 
@@ -49,7 +49,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
     except (RuntimeError, EOFError) as e:
         raise CheckpointError(f"{path} is not a readable checkpoint ({str(e).splitlines()[0]}); it may be truncated or not a torch file.") from None
 
-# %% ../nbs/03_checkpointing.ipynb #58482955
+# %% ../nbs/03_checkpointing.ipynb #d295f53c
 def rng_state(generator: torch.Generator = None) -> dict:
     "The states of Python's, NumPy's, torch's and CUDA's RNGs, and of `generator`, as checkpoint-safe values."
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
@@ -70,7 +70,7 @@ def set_rng_state(state: dict, generator: torch.Generator = None):
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
     if generator is not None and 'generator' in state: generator.set_state(state['generator'])
 
-# %% ../nbs/03_checkpointing.ipynb #e3edb4ef
+# %% ../nbs/03_checkpointing.ipynb #1ec6354b
 def library_versions() -> dict:
     "Versions of Python and the libraries a checkpoint depends on."
     import torchvision, imgcls

@@ -4,11 +4,11 @@
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
            'predict_command', 'export_command', 'main']
 
-# %% ../nbs/08_cli.ipynb #289699f9
+# %% ../nbs/08_cli.ipynb #26121f76
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #3cc64978
+# %% ../nbs/08_cli.ipynb #feba534a
 EPILOG = """examples:
   imgcls train                                        # train on the built-in digits (runs/base)
   imgcls train training.batch_size=32 optimizer.lr=0.01  # runs/batch_32_lr_0.01
@@ -56,14 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
-# %% ../nbs/08_cli.ipynb #fbb23e32
+# %% ../nbs/08_cli.ipynb #81f99f17
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
     if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
     return runs[-1].parent
 
-# %% ../nbs/08_cli.ipynb #3894320d
+# %% ../nbs/08_cli.ipynb #3bd7cb99
 class ProgressBars:
     "tqdm progress bars driven by training events."
     def __init__(self, training, every: int = 5):
@@ -79,7 +79,7 @@ class ProgressBars:
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None
 
-# %% ../nbs/08_cli.ipynb #f1d6284e
+# %% ../nbs/08_cli.ipynb #0d9c4478
 INTERRUPTED = 130
 
 def train_command(args) -> int:

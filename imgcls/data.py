@@ -3,10 +3,10 @@
 # %% auto #0
 __all__ = ['SPLITS', 'BUILTIN_DATASETS', 'DataError', 'write_digits', 'ensure_data_dir', 'split_dirs', 'class_names',
            'check_num_classes', 'build_transforms', 'read_image', 'SeededImageFolder', 'SeededRandomSampler',
-           'default_num_workers', 'Data', 'build_data']
+           'ShardSampler', 'default_num_workers', 'Data', 'build_data']
 
-# %% ../nbs/01_data.ipynb #d3daac5d
-import os, random, shutil, tempfile
+# %% ../nbs/01_data.ipynb #004088d8
+import math, os, random, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -17,11 +17,11 @@ from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms import v2
 from omegaconf import DictConfig
 
-# %% ../nbs/01_data.ipynb #83b98eec
+# %% ../nbs/01_data.ipynb #b9de1213
 class DataError(ValueError):
     "A data folder that cannot be used; the message names the path and the fix."
 
-# %% ../nbs/01_data.ipynb #290f1f8c
+# %% ../nbs/01_data.ipynb #4561b0f8
 SPLITS = ('train', 'val', 'test')
 
 def _stratified_split(labels, fractions, seed):
@@ -53,7 +53,7 @@ def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/01_data.ipynb #375082d0
+# %% ../nbs/01_data.ipynb #51728465
 BUILTIN_DATASETS = {'digits': write_digits}
 
 def ensure_data_dir(data_dir) -> Path:
@@ -65,7 +65,7 @@ def ensure_data_dir(data_dir) -> Path:
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(BUILTIN_DATASETS)}.")
 
-# %% ../nbs/01_data.ipynb #d10bcf04
+# %% ../nbs/01_data.ipynb #9c7940e2
 def split_dirs(root) -> dict:
     "The split folders under `root`: `train` and `val` required, `test` optional."
     root = Path(root)
@@ -87,7 +87,7 @@ def class_names(dirs: dict) -> list:
                             f"extra {extra or 'none'}, missing {lacking or 'none'}. Every split needs the same class folders.")
     return classes
 
-# %% ../nbs/01_data.ipynb #5a77df8b
+# %% ../nbs/01_data.ipynb #3e32a699
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
     if num_classes is None: return len(classes)
@@ -96,7 +96,7 @@ def check_num_classes(num_classes, classes) -> int:
                         f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
     return num_classes
 
-# %% ../nbs/01_data.ipynb #e7730c87
+# %% ../nbs/01_data.ipynb #34734797
 def build_transforms(tcfg) -> v2.Compose:
     "A v2 pipeline from one split's transform config (`resize`, `hflip`, `normalize`)."
     steps = [v2.Resize((tcfg.resize, tcfg.resize), antialias=True)]
@@ -104,7 +104,7 @@ def build_transforms(tcfg) -> v2.Compose:
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(tcfg.normalize.mean), list(tcfg.normalize.std))]
     return v2.Compose(steps)
 
-# %% ../nbs/01_data.ipynb #97a74cbc
+# %% ../nbs/01_data.ipynb #38c31ad6
 def read_image(path) -> torch.Tensor:
     "Decode an image file to a 3-channel uint8 tensor (C, H, W)."
     return decode_image(str(path), mode=ImageReadMode.RGB)
@@ -126,17 +126,26 @@ class SeededImageFolder(Dataset):
                 img = self.transform(img)
         return img, target
 
-# %% ../nbs/01_data.ipynb #22f34a64
+# %% ../nbs/01_data.ipynb #de8f041d
 class SeededRandomSampler(Sampler):
     "Yields `(index, seed)` in a random order; both come from `generator`. The first `skip` pairs are left out."
-    def __init__(self, n: int, generator: torch.Generator): self.n, self.generator, self.skip = n, generator, 0
-    def __len__(self): return self.n - self.skip
+    def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1):
+        self.n, self.generator, self.rank, self.world, self.skip = n, generator, rank, world, 0
+    def __len__(self): return math.ceil(self.n / self.world) - self.skip
     def __iter__(self):
         order = torch.randperm(self.n, generator=self.generator).tolist()
         seeds = torch.randint(0, 2**62, (self.n,), generator=self.generator).tolist()
-        return iter(list(zip(order, seeds))[self.skip:])
+        pairs = list(zip(order, seeds))
+        pairs += pairs[:math.ceil(self.n / self.world) * self.world - self.n]  # equal shards for every process
+        return iter(pairs[self.rank::self.world][self.skip:])
 
-# %% ../nbs/01_data.ipynb #b7a997eb
+class ShardSampler(Sampler):
+    "Indices `rank, rank + world, ...` in order: one process's share of an evaluation split."
+    def __init__(self, n: int, rank: int = 0, world: int = 1): self.indices = list(range(rank, n, world))
+    def __len__(self): return len(self.indices)
+    def __iter__(self): return iter(self.indices)
+
+# %% ../nbs/01_data.ipynb #a5ec5f70
 def default_num_workers() -> int:
     "Data-loading workers suited to this machine: one per core, at most 4."
     return min(4, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
@@ -159,16 +168,16 @@ def _loader(ds, batch_size, sampler, num_workers, pin_memory, seed):
                       persistent_workers=num_workers > 0, worker_init_fn=_ignore_sigint if num_workers else None,
                       generator=torch.Generator().manual_seed(seed))
 
-def build_data(cfg: DictConfig, pin_memory: bool = False) -> Data:
-    "Data sets and loaders for `cfg`, writing the built-in data set first when needed."
+def build_data(cfg: DictConfig, pin_memory: bool = False, rank: int = 0, world: int = 1) -> Data:
+    "Data sets and loaders for `cfg` (this process's shard under torchrun), writing the built-in data set first when needed."
     dirs = split_dirs(ensure_data_dir(cfg.data.data_dir))
     classes = class_names(dirs)
     nw = default_num_workers() if cfg.data.num_workers is None else cfg.data.num_workers
     bs, tf = cfg.training.batch_size, cfg.transforms
     gen = torch.Generator().manual_seed(cfg.seed)
     train = SeededImageFolder(dirs['train'], classes, build_transforms(tf.train))
-    train_loader = _loader(train, bs, SeededRandomSampler(len(train), gen), nw, pin_memory, cfg.seed)
-    eval_tf = lambda s: build_transforms(tf[s] if s in tf else tf.val)
-    eval_loaders = {s: _loader(SeededImageFolder(d, classes, eval_tf('val' if s == 'train' else s)), bs, None, nw, pin_memory, cfg.seed)
-                    for s, d in dirs.items()}
-    return Data(classes, train_loader, eval_loaders, gen)
+    train_loader = _loader(train, bs, SeededRandomSampler(len(train), gen, rank, world), nw, pin_memory, cfg.seed)
+    def eval_loader(split, folder):
+        ds = SeededImageFolder(folder, classes, build_transforms(tf['val' if split == 'train' else split]))
+        return _loader(ds, bs, ShardSampler(len(ds), rank, world), nw, pin_memory, cfg.seed)
+    return Data(classes, train_loader, {s: eval_loader(s, d) for s, d in dirs.items()}, gen)

@@ -4,7 +4,7 @@
 __all__ = ['IMAGE_SUFFIXES', 'EXPORT_FORMATS', 'Run', 'load_run', 'evaluate', 'predict', 'predictions_to_csv', 'export_metadata',
            'export_run']
 
-# %% ../nbs/06_inference.ipynb #b46c7840
+# %% ../nbs/06_inference.ipynb #9e16dbd9
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -16,7 +16,7 @@ from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, CheckpointError
 from .train import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 
-# %% ../nbs/06_inference.ipynb #76b0cf57
+# %% ../nbs/06_inference.ipynb #b13ab9ae
 @dataclass
 class Run:
     "A trained model with what is needed to use it: its config, class names and folder."
@@ -47,7 +47,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
     model.load_state_dict(ck['model'])
     return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'])
 
-# %% ../nbs/06_inference.ipynb #11550e9d
+# %% ../nbs/06_inference.ipynb #7a5a062f
 def evaluate(run: Run, split: str = 'test') -> dict:
     "Score `run` on `split`, writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
@@ -64,7 +64,7 @@ def evaluate(run: Run, split: str = 'test') -> dict:
                     f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}")
     return {'loss': r['loss'], **report}
 
-# %% ../nbs/06_inference.ipynb #9dbaefa2
+# %% ../nbs/06_inference.ipynb #b47d2a3c
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
 
 def _expand(inputs) -> list:
@@ -116,7 +116,7 @@ def predict(run: Run, inputs, topk: int = 3, batch_size: int = 64, tta: bool = F
     flush()
     return results
 
-# %% ../nbs/06_inference.ipynb #b21d1718
+# %% ../nbs/06_inference.ipynb #dd5c4a3c
 def predictions_to_csv(results: list, path) -> Path:
     "Write `predict` results to a CSV file: source, top-k classes and probabilities, error."
     import csv
@@ -130,7 +130,7 @@ def predictions_to_csv(results: list, path) -> Path:
             w.writerow([r['source']] + pairs + [''] * (2 * k - len(pairs)) + [r.get('error', '')])
     return path
 
-# %% ../nbs/06_inference.ipynb #4849a8b4
+# %% ../nbs/06_inference.ipynb #ba604ac5
 EXPORT_FORMATS = {'onnx': '.onnx', 'torchscript': '.torchscript.pt', 'safetensors': '.safetensors'}
 
 def export_metadata(run: Run, fmt: str) -> dict:

@@ -2,16 +2,18 @@
 
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'AUX_HEADS', 'register_model', 'SimpleCNN', 'TinyNet', 'torchvision_models', 'available_models',
-           'replace_head', 'ModelError', 'read_state_dict', 'load_state_dict_checked', 'build_model']
+           'replace_head', 'ModelError', 'read_state_dict', 'load_state_dict_checked', 'build_model', 'min_input_size',
+           'check_input_size', 'weights_normalization', 'head_names', 'split_parameters', 'freeze_backbone',
+           'set_train_mode', 'model_summary', 'format_summary']
 
-# %% ../nbs/02_models.ipynb #dec118b5
+# %% ../nbs/02_models.ipynb #cc96b718
 import difflib
 from pathlib import Path
 import torch
 from torch import nn
 import torchvision
 
-# %% ../nbs/02_models.ipynb #2c19eb24
+# %% ../nbs/02_models.ipynb #2aedf930
 MODEL_REGISTRY = {}
 
 def register_model(name: str = None):
@@ -21,7 +23,7 @@ def register_model(name: str = None):
         return factory
     return deco
 
-# %% ../nbs/02_models.ipynb #4a97e89a
+# %% ../nbs/02_models.ipynb #5c5e397b
 def _conv_block(c_in, c_out, pool=True):
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers, *([nn.MaxPool2d(2)] if pool else []))
@@ -37,7 +39,7 @@ class SimpleCNN(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], num_classes))
     def forward(self, x): return self.classifier(self.pool(self.features(x)))
 
-# %% ../nbs/02_models.ipynb #9490642d
+# %% ../nbs/02_models.ipynb #ab8fd04f
 @register_model('tiny_net')
 class TinyNet(nn.Module):
     "Two conv layers, global average pooling and a dropout + linear head."
@@ -48,7 +50,7 @@ class TinyNet(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
     def forward(self, x): return self.classifier(self.features(x))
 
-# %% ../nbs/02_models.ipynb #f3f08baa
+# %% ../nbs/02_models.ipynb #3dbdffe1
 AUX_HEADS = ('AuxLogits.fc', 'aux1.fc2', 'aux2.fc2')
 
 def torchvision_models() -> list:
@@ -86,7 +88,7 @@ def _has_module(model, name):
     try: model.get_submodule(name); return True
     except AttributeError: return False
 
-# %% ../nbs/02_models.ipynb #b3881c48
+# %% ../nbs/02_models.ipynb #6d1b36a3
 class ModelError(ValueError):
     "A model name, weights file or state dict that does not fit; the message names the fix."
 
@@ -110,7 +112,7 @@ def load_state_dict_checked(model: nn.Module, sd: dict, source: str = 'the weigh
                          f"unexpected keys {show(unexpected)}; shape mismatches {show(shapes)}.")
     model.load_state_dict(sd)
 
-# %% ../nbs/02_models.ipynb #295badce
+# %% ../nbs/02_models.ipynb #80ab4105
 def _unknown(name):
     close = difflib.get_close_matches(name, available_models(), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ''
@@ -127,6 +129,7 @@ def build_model(architecture: str, num_classes: int, weights: str = None, dropou
         if not _is_path(weights): raise ModelError(f"{architecture} is a custom model: model.weights must be a file path or null, not {weights!r}.")
         load_state_dict_checked(model, read_state_dict(weights), str(weights))
         return model
+    if architecture.startswith('timm/'): return _build_timm(architecture[5:], num_classes, weights, dropout, in_channels)
     if architecture not in torchvision_models(): raise _unknown(architecture)
     if weights is not None and _is_path(weights):
         path = Path(weights)
@@ -137,7 +140,91 @@ def build_model(architecture: str, num_classes: int, weights: str = None, dropou
     else: model = torchvision.models.get_model(architecture, weights=weights)
     return replace_head(model, num_classes, dropout)
 
+def _build_timm(name, num_classes, weights, dropout, in_channels):
+    "A timm model (optional extra): `weights` is None, `pretrained` (timm's hub weights) or a local file."
+    try: import timm
+    except ImportError: raise ModelError(f"timm/{name} needs timm, an optional extra: pip install timm") from None
+    if name not in timm.list_models(): 
+        close = difflib.get_close_matches(name, timm.list_models(), n=3, cutoff=0.5)
+        raise ModelError(f"Unknown timm architecture {name!r}." + (f" Did you mean {', '.join(close)}?" if close else ''))
+    local = weights is not None and weights != 'pretrained'
+    model = timm.create_model(name, pretrained=weights == 'pretrained', num_classes=num_classes, drop_rate=dropout, in_chans=in_channels)
+    if local: load_state_dict_checked(model, read_state_dict(weights), str(weights))
+    return model
+
 def _num_outputs(sd, architecture) -> int:
     "The class count of the head stored in a torchvision state dict."
     name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))
     return sd[f'{name}.weight'].shape[0] if f'{name}.weight' in sd else 1000
+
+# %% ../nbs/02_models.ipynb #a036ed69
+def min_input_size(architecture: str, model: nn.Module = None) -> int:
+    "The smallest square input side `architecture` accepts (at least 32 px); a ViT `model` takes only its own size."
+    if model is not None and hasattr(model, 'image_size'): return model.image_size
+    if architecture not in torchvision_models(): return 32
+    meta = torchvision.models.get_model_weights(architecture).DEFAULT.meta
+    return max(32, *meta.get('min_size', (1, 1)))
+
+def check_input_size(model: nn.Module, architecture: str, size: int):
+    "Raise `ModelError` when `model` cannot take `size` px images, naming the size to use."
+    fixed, keys = getattr(model, 'image_size', None), 'transforms.train.resize, transforms.val.resize and transforms.test.resize'
+    if fixed and size != fixed: raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
+    need = 32 if fixed else min_input_size(architecture)
+    if size < need: raise ModelError(f"{architecture} needs images of at least {need} px, not {size}; set {keys} to {need} or more.")
+
+def weights_normalization(architecture: str, weights) -> dict:
+    "`{'mean', 'std'}` of torchvision pretrained `weights` for `architecture`, or None for other weights."
+    if weights is None or _is_path(weights) or architecture not in torchvision_models(): return None
+    try: w = torchvision.models.get_model_weights(architecture)[weights]
+    except KeyError:
+        names = [w.name for w in torchvision.models.get_model_weights(architecture)] + ['DEFAULT']
+        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(names)}, a file path, or null.") from None
+    t = w.transforms()
+    return {'mean': list(t.mean), 'std': list(t.std)}
+
+# %% ../nbs/02_models.ipynb #aea37bb9
+def head_names(model: nn.Module) -> list:
+    "Names of the head modules: the final layer and any auxiliary heads."
+    return [_final_layer_name(model)] + [a for a in AUX_HEADS if _has_module(model, a)]
+
+def _in_head(name: str, heads) -> bool:
+    return any(name == h or name.startswith(h + '.') for h in heads)
+
+def split_parameters(model: nn.Module) -> tuple:
+    "(backbone parameters, head parameters) of `model`."
+    heads = head_names(model)
+    backbone, head = [], []
+    for n, p in model.named_parameters(): (head if _in_head(n, heads) else backbone).append(p)
+    return backbone, head
+
+# %% ../nbs/02_models.ipynb #ca7c2991
+def freeze_backbone(model: nn.Module, frozen: bool = True) -> nn.Module:
+    "Stop (or restart) gradients for every parameter outside the head."
+    for p in split_parameters(model)[0]: p.requires_grad_(not frozen)
+    return model
+
+def set_train_mode(model: nn.Module, backbone_frozen: bool = False) -> nn.Module:
+    "`model.train()`, with a frozen backbone's batch-norm layers left in eval mode."
+    model.train()
+    if backbone_frozen:
+        heads = head_names(model)
+        for n, mod in model.named_modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not _in_head(n, heads): mod.eval()
+    return model
+
+# %% ../nbs/02_models.ipynb #3d361c51
+def model_summary(model: nn.Module, input_size: int, in_channels: int = 3) -> dict:
+    "Total and trainable parameters, input size, and forward FLOPs per image of `model`."
+    from torch.utils.flop_counter import FlopCounterMode
+    p = next(model.parameters())
+    was_training = model.training
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad(): model.eval()(torch.zeros(1, in_channels, input_size, input_size, device=p.device, dtype=p.dtype))
+    model.train(was_training)
+    return {'params': sum(q.numel() for q in model.parameters()), 'trainable': sum(q.numel() for q in model.parameters() if q.requires_grad),
+            'input_size': [in_channels, input_size, input_size], 'flops_per_image': counter.get_total_flops()}
+
+def format_summary(s: dict) -> str:
+    "One line for the log."
+    return (f"{s['params']:,} parameters ({s['trainable']:,} trainable), input {'x'.join(map(str, s['input_size']))}, "
+            f"{s['flops_per_image'] / 1e6:,.1f} MFLOPs per image")

@@ -2,23 +2,25 @@
 
 # %% auto #0
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everything', 'resolve_device', 'build_optimizer',
-           'build_scheduler', 'evaluate_model', 'write_eval_report', 'Events', 'setup_console_logging', 'log_to_file',
-           'resolve_resume', 'resume_config', 'Training', 'write_summary', 'train']
+           'Schedule', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report', 'Events',
+           'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
+           'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #ad5dedcf
-import logging, math, os, random, signal, threading, time
+# %% ../nbs/05_train.ipynb #a12ea08d
+import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from .config import load_config, save_config, run_name, create_run_dir, ConfigError
 from .data import build_data, check_num_classes
-from .models import build_model
+from .models import build_model, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_normalization
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #a9a16d9e
+# %% ../nbs/05_train.ipynb #c730a69e
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -38,33 +40,97 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #cf62ccc5
+# %% ../nbs/05_train.ipynb #a01c5aa7
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
-    "The optimiser named in the config (`sgd` or `adam`)."
-    params = [p for p in model.parameters() if p.requires_grad]
-    if ocfg.name == 'sgd': return torch.optim.SGD(params, lr=ocfg.lr, momentum=ocfg.momentum, weight_decay=ocfg.weight_decay)
-    return torch.optim.Adam(params, lr=ocfg.lr, weight_decay=ocfg.weight_decay)
+    "The optimiser named in the config, with head and backbone parameter groups."
+    backbone, head = split_parameters(model)
+    groups = [g for g in ({'params': head, 'lr': ocfg.lr, 'name': 'head'},
+                          {'params': backbone, 'lr': ocfg.lr * ocfg.backbone_lr_factor, 'name': 'backbone'}) if g['params']]
+    if ocfg.nesterov and (ocfg.name != 'sgd' or ocfg.momentum <= 0):
+        raise ConfigError('optimizer.nesterov=true needs optimizer.name=sgd and optimizer.momentum > 0.')
+    kw = {'lr': ocfg.lr, 'weight_decay': ocfg.weight_decay}
+    if ocfg.name == 'sgd': return torch.optim.SGD(groups, momentum=ocfg.momentum, nesterov=ocfg.nesterov, **kw)
+    if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
+    return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
 
-def build_scheduler(optimizer, scfg):
-    "The per-epoch LR scheduler named in the config (`step` or `none`)."
-    if scfg.name == 'step': return torch.optim.lr_scheduler.StepLR(optimizer, step_size=scfg.step_size, gamma=scfg.gamma)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
+# %% ../nbs/05_train.ipynb #8016a731
+class Schedule:
+    "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
+    def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
+        self.cfg, self.steps_per_epoch = scfg, steps_per_epoch
+        self.total, self.warm = num_epochs * steps_per_epoch, scfg.warmup_epochs * steps_per_epoch
+        self.base_lr = optimizer.param_groups[0]['lr']
+        if scfg.name == 'onecycle':
+            self.per_step = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps=self.total)
+        else: self.per_step = torch.optim.lr_scheduler.LambdaLR(optimizer, self.factor)
+        self.plateau = None if scfg.name != 'plateau' else torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode='max' if monitor == 'val_acc' else 'min', factor=scfg.gamma, patience=scfg.patience, min_lr=scfg.min_lr)
 
-# %% ../nbs/05_train.ipynb #f4dd5e28
+    def factor(self, step: int) -> float:
+        "The multiple of the base rate at optimiser step `step` (all schedules but onecycle)."
+        c, epoch = self.cfg, step // self.steps_per_epoch
+        f = 0.1 + 0.9 * step / self.warm if step < self.warm else 1.0
+        if c.name == 'step': f *= c.gamma ** (epoch // c.step_size)
+        elif c.name == 'multistep': f *= c.gamma ** bisect.bisect_right(list(c.milestones), epoch)
+        elif c.name == 'cosine':
+            floor = c.min_lr / self.base_lr
+            f *= floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * max(0, step - self.warm) / max(1, self.total - self.warm)))
+        return f
+
+    def step_batch(self):
+        "Advance one optimiser step."
+        if self.plateau is None or self.per_step.last_epoch < self.warm: self.per_step.step()
+
+    def step_epoch(self, metric: float):
+        "End of an epoch: let `plateau` see the monitored metric."
+        if self.plateau is not None and self.per_step.last_epoch >= self.warm: self.plateau.step(metric)
+
+    def state_dict(self) -> dict:
+        return {'per_step': self.per_step.state_dict(), 'plateau': self.plateau.state_dict() if self.plateau else None}
+
+    def load_state_dict(self, sd: dict):
+        self.per_step.load_state_dict(sd['per_step'])
+        if self.plateau: self.plateau.load_state_dict(sd['plateau'])
+
+# %% ../nbs/05_train.ipynb #8848b584
+def cpu_has_bf16() -> bool:
+    "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
+    try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    except AttributeError: return False
+
+def autocast_dtype(precision: str, device: torch.device):
+    "The autocast dtype for `training.precision` on `device`, or None for fp32."
+    if precision == 'fp32': return None
+    if precision == 'fp16':
+        if device.type != 'cuda': raise ConfigError(f"training.precision=fp16 needs CUDA (device is {device}); use bf16 or fp32.")
+        return torch.float16
+    if precision == 'bf16': return torch.bfloat16
+    if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if device.type == 'cpu' and cpu_has_bf16() else None
+
+# %% ../nbs/05_train.ipynb #225f8053
 @torch.inference_mode()
-def evaluate_model(model: nn.Module, loader, device) -> dict:
-    "Mean loss, accuracy, and per-sample labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
+def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
+    "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
     model.eval()
     ys, preds, losses, probs = [], [], [], []
     for xb, yb in loader:
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-        out = model(xb).float()
+        if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None): out = model(xb).float()
         losses.append(nn.functional.cross_entropy(out, yb, reduction='none'))
         p, pred = out.softmax(1).max(1)
         ys.append(yb); preds.append(pred); probs.append(p)
-    y, pred, loss, prob = (torch.cat(v).cpu() for v in (ys, preds, losses, probs))
-    return {'loss': loss.mean().item() if len(y) else 0.0, 'acc': (y == pred).float().mean().item() if len(y) else 0.0,
-            'y_true': y.tolist(), 'y_pred': pred.tolist(), 'losses': loss.tolist(), 'probs': prob.tolist()}
+    y, pred, loss, prob = (torch.cat(v).cpu() if v else torch.zeros(0) for v in (ys, preds, losses, probs))
+    return _summarise({'index': list(loader.sampler), 'y_true': y.long().tolist(), 'y_pred': pred.long().tolist(),
+                       'losses': loss.tolist(), 'probs': prob.tolist()})
+
+def _summarise(r: dict) -> dict:
+    "Add mean loss and accuracy to per-sample results."
+    n = len(r['y_true'])
+    r['loss'] = sum(r['losses']) / n if n else 0.0
+    r['acc'] = sum(a == b for a, b in zip(r['y_true'], r['y_pred'])) / n if n else 0.0
+    return r
 
 def write_eval_report(run_dir, split: str, result: dict, dataset, classes, writer=None, step: int = 0) -> dict:
     "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
@@ -72,7 +138,7 @@ def write_eval_report(run_dir, split: str, result: dict, dataset, classes, write
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
                               losses=result['losses'], probs=result['probs'], load_image=lambda i: read_image(dataset.samples[i][0]))
 
-# %% ../nbs/05_train.ipynb #a2fb3c6c
+# %% ../nbs/05_train.ipynb #297d4834
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -86,7 +152,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #79666ca4
+# %% ../nbs/05_train.ipynb #19d9f4b6
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -109,7 +175,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #0cca6421
+# %% ../nbs/05_train.ipynb #de73e65a
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -128,12 +194,48 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #81a213f5
+# %% ../nbs/05_train.ipynb #5a6a09cd
+class Distributed:
+    "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
+    def __init__(self, device_name: str):
+        self.world = int(os.environ.get('WORLD_SIZE', 1))
+        self.rank, self.local_rank = int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0))
+        self.device = resolve_device(device_name)
+        if self.world > 1:
+            if self.device.type == 'cuda': self.device = torch.device('cuda', self.local_rank); torch.cuda.set_device(self.device)
+            if not dist.is_initialized(): dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
+    @property
+    def is_main(self) -> bool: return self.rank == 0
+    def broadcast(self, obj):
+        "Rank 0's `obj` on every rank."
+        if self.world == 1: return obj
+        box = [obj]; dist.broadcast_object_list(box, src=0)
+        return box[0]
+    def gather(self, obj) -> list:
+        "Every rank's `obj`, in rank order."
+        if self.world == 1: return [obj]
+        out = [None] * self.world; dist.all_gather_object(out, obj)
+        return out
+    def sum(self, t: torch.Tensor) -> torch.Tensor:
+        "`t` summed over ranks."
+        if self.world > 1: dist.all_reduce(t)
+        return t
+    def any(self, flag: bool) -> bool:
+        "True on every rank when `flag` is true on any."
+        return bool(self.sum(torch.tensor(float(flag), device=self.device if self.device.type == 'cuda' else 'cpu')).item()) if self.world > 1 else flag
+
+def merge_eval(parts: list) -> dict:
+    "One `evaluate_model` result from the shards of every rank, in sample order."
+    rows = sorted(r for p in parts for r in zip(p['index'], p['y_true'], p['y_pred'], p['losses'], p['probs']))
+    keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
+    return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
+
+# %% ../nbs/05_train.ipynb #efb5c9f5
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
-        self.stop_reason, self.resume_ckpt = None, None
+        self.stop_reason, self.resume_ckpt, self.results, self.built = None, None, None, False
         if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides), None
         else:
             if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
@@ -154,142 +256,303 @@ class Training:
         setup_console_logging()
         with _stop_on_signals(self): return self._run()
 
-    def _setup(self):
-        cfg = self.cfg
+    # -- building ---------------------------------------------------------------------------------------------------------
+    def build(self):
+        "Make the data, model, optimiser and schedule (once)."
+        if self.built: return self
+        cfg, t = self.cfg, self.cfg.training
         seed_everything(cfg.seed, cfg.deterministic)
-        self.device = resolve_device(cfg.training.device)
-        self.data = build_data(cfg, pin_memory=self.device.type == 'cuda')
+        self.dist = Distributed(t.device)
+        self.device = self.dist.device
+        if not self.dist.is_main: logger.setLevel(logging.WARNING)
+        norm = weights_normalization(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
+        if norm:
+            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = norm
+        self.data = build_data(cfg, self.device.type == 'cuda', self.dist.rank, self.dist.world)
         cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
         m = cfg.model
         self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout).to(self.device)
+        if t.channels_last: self.model.to(memory_format=torch.channels_last)
+        self.amp_dtype = autocast_dtype(t.precision, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.optimizer = build_optimizer(self.model, cfg.optimizer)
-        self.scheduler = build_scheduler(self.optimizer, cfg.scheduler)
-        self.state = {'epoch': 0, 'batch': 0, 'global_step': 0, 'best_acc': -1.0, 'best_epoch': None, 'history': [],
-                      'epoch_generator': None, 'partial': None}
-        if self.resume_ckpt is not None: self._restore(load_checkpoint(self.resume_ckpt))
-        else:
-            self.run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
-            save_config(cfg, self.run_dir/'config.yaml')
+        self.steps_per_epoch = math.ceil(self.batches_per_epoch / t.grad_accum)
+        self.schedule = Schedule(self.optimizer, cfg.scheduler, t.monitor, t.num_epochs, self.steps_per_epoch)
+        self.forward = self.model
+        if self.dist.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            self.forward = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == 'cuda' else None)
+        if t.compile: self.forward = torch.compile(self.forward)
+        self.state = {'epoch': 0, 'batch': 0, 'global_step': 0, 'best': None, 'best_epoch': None, 'bad_epochs': 0,
+                      'early_stopped': None, 'history': [], 'epoch_generator': None, 'partial': None}
+        self.built = True
+        return self
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(math.ceil(len(self.data.train_loader.dataset) / self.dist.world) / self.cfg.training.batch_size)
+
+    def _start(self):
+        "Create the run folder, or restore the checkpoint being resumed."
+        cfg = self.cfg
+        if self.resume_ckpt is not None: return self._restore(load_checkpoint(self.resume_ckpt))
+        run_dir = None
+        if self.dist.is_main:
+            run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
+            save_config(cfg, run_dir/'config.yaml')
+        self.run_dir = Path(self.dist.broadcast(str(run_dir)))
 
     def _restore(self, ck):
         check_compatible(ck, self.cfg.model.architecture, self.cfg.model.num_classes, self.resume_ckpt)
         if ck['classes'] != self.data.classes:
             raise CheckpointError(f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}.")
-        self.model.load_state_dict(ck['model']); self.optimizer.load_state_dict(ck['optimizer']); self.scheduler.load_state_dict(ck['scheduler'])
+        if len(ck['rng']) != self.dist.world:
+            raise CheckpointError(f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world}).")
+        if self.cfg.scheduler.name == 'onecycle' and ck['config']['training']['num_epochs'] != self.cfg.training.num_epochs:
+            raise ConfigError('A onecycle schedule is fixed to its number of epochs; it cannot be extended on resume.')
+        self.model.load_state_dict(ck['model']); self.optimizer.load_state_dict(ck['optimizer'])
+        self.schedule.load_state_dict(ck['schedule']); self.scaler.load_state_dict(ck['scaler'])
         self.state = {k: ck[k] for k in self.state}
-        set_rng_state(ck['rng'], self.data.generator)
+        set_rng_state(ck['rng'][self.dist.rank], self.data.generator)
 
     def _checkpoint(self) -> dict:
-        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'scheduler': self.scheduler.state_dict(),
-                **self.state, 'rng': rng_state(self.data.generator), 'config': OmegaConf.to_container(self.cfg),
+        rng = self.dist.gather(rng_state(self.data.generator))
+        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'schedule': self.schedule.state_dict(),
+                'scaler': self.scaler.state_dict(), **self.state, 'rng': rng, 'config': OmegaConf.to_container(self.cfg),
                 'classes': self.data.classes, 'versions': library_versions()}
+
+    def _save(self, *names):
+        ck = self._checkpoint()  # every rank takes part in gathering the RNG states
+        if self.dist.is_main:
+            for name in names: save_checkpoint(ck, self.run_dir/'weights'/name)
+
+    # -- one epoch --------------------------------------------------------------------------------------------------------
+    def _backbone_frozen(self, epoch: int) -> bool:
+        m = self.cfg.model
+        return m.freeze_backbone and (m.unfreeze_after is None or epoch < m.unfreeze_after)
+
+    def _set_trainable(self, epoch: int):
+        frozen = self._backbone_frozen(epoch)
+        if self.cfg.model.freeze_backbone and epoch == self.cfg.model.unfreeze_after and self.state['batch'] == 0:
+            logger.info(f'unfreezing the backbone at epoch {epoch + 1}')
+        freeze_backbone(self.model, frozen)
+        set_train_mode(self.model, frozen)
 
     def _train_epoch(self, epoch: int) -> bool:
         "Train one epoch (or its remainder); False when stopped early."
-        st, loader = self.state, self.data.train_loader
+        st, t, loader = self.state, self.cfg.training, self.data.train_loader
         if st['batch'] == 0: st['epoch_generator'] = self.data.generator.get_state()
         else: self.data.generator.set_state(st['epoch_generator'])
         loader.sampler.skip = st['batch'] * loader.batch_size
         partial = st['partial'] or {'loss_sum': 0.0, 'correct': 0, 'seen': 0}
-        loss_sum, correct = torch.tensor(partial['loss_sum'], device=self.device), torch.tensor(partial['correct'], device=self.device)
-        seen, n_batches = partial['seen'], math.ceil(len(loader.dataset) / loader.batch_size)
-        self.model.train()
+        loss_sum = torch.tensor(partial['loss_sum'], device=self.device, dtype=torch.float64)
+        correct, seen = torch.tensor(partial['correct'], device=self.device), partial['seen']
+        n_batches = self.batches_per_epoch
+        self._set_trainable(epoch)
         for xb, yb in loader:
             xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
-            out = self.model(xb)
-            loss = nn.functional.cross_entropy(out, yb)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+                out = self.forward(xb)
+            loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=t.label_smoothing)
+            self.scaler.scale(loss / t.grad_accum).backward()
+            st['batch'] += 1
+            boundary = st['batch'] % t.grad_accum == 0 or st['batch'] == n_batches
+            if boundary: self._optimizer_step()
             loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
-            st['batch'] += 1; st['global_step'] += 1
-            self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st['batch'], num_batches=n_batches, loss=loss.detach())
-            if self._stop.is_set() and st['batch'] < n_batches:
+            if self.dist.is_main: self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st['batch'], num_batches=n_batches, loss=loss.detach())
+            if boundary and st['batch'] < n_batches and self.dist.any(self._stop.is_set()):
+                self._stop.set()
                 st['partial'] = {'loss_sum': loss_sum.item(), 'correct': int(correct.item()), 'seen': seen}
                 return False
         loader.sampler.skip = 0
         st['partial'] = None
-        self._epoch_train = {'train_loss': loss_sum.item() / max(seen, 1), 'train_acc': correct.item() / max(seen, 1)}
+        totals = self.dist.sum(torch.stack([loss_sum.double(), correct.double(), torch.tensor(float(seen), device=self.device, dtype=torch.float64)]))
+        self._epoch_train = {'train_loss': (totals[0] / totals[2].clamp(min=1)).item(), 'train_acc': (totals[1] / totals[2].clamp(min=1)).item()}
         return True
+
+    def _optimizer_step(self):
+        t, st = self.cfg.training, self.state
+        if t.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
+        self.scaler.step(self.optimizer); self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.step_batch()
+        st['global_step'] += 1
+
+    def evaluate(self, split: str) -> dict:
+        "The current model's results on `split`, gathered from every rank."
+        r = evaluate_model(self.forward, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
+        return merge_eval(self.dist.gather(r)) if self.dist.world > 1 else r
+
+    def _improved(self, value: float) -> bool:
+        best, delta = self.state['best'], self.cfg.training.early_stopping.min_delta
+        if best is None: return True
+        return value > best + delta if self.cfg.training.monitor == 'val_acc' else value < best - delta
 
     def _end_epoch(self, epoch, seconds, writer):
         st, cfg = self.state, self.cfg
-        val = evaluate_model(self.model, self.data.eval_loaders['val'], self.device)
-        lr = self.optimizer.param_groups[0]['lr']
-        self.scheduler.step()
-        row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], 'lr': lr, 'seconds': round(seconds, 3)}
+        val = self.evaluate('val')
+        lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
+        row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], 'lr': lrs.get('head', next(iter(lrs.values()))),
+               'seconds': round(seconds, 3)}
+        value = row[cfg.training.monitor]
+        self.schedule.step_epoch(value)
         st['history'].append(row); st['epoch'] = epoch + 1; st['batch'] = 0; st['epoch_generator'] = None
-        for k in ('loss', 'acc'):
-            writer.add_scalars(k, {'train': row[f'train_{k}'], 'val': row[f'val_{k}']}, epoch + 1)
-            writer.add_scalar(f'{k}/train', row[f'train_{k}'], epoch + 1); writer.add_scalar(f'{k}/val', row[f'val_{k}'], epoch + 1)
-        writer.add_scalar('lr', lr, epoch + 1)
-        improved = row['val_acc'] > st['best_acc']
-        if improved: st['best_acc'], st['best_epoch'] = row['val_acc'], epoch + 1
-        ck = self._checkpoint()
-        save_checkpoint(ck, self.run_dir/'weights'/'last.pt')
-        if improved: save_checkpoint(ck, self.run_dir/'weights'/'best.pt')
+        improved = self._improved(value)
+        if improved: st['best'], st['best_epoch'], st['bad_epochs'] = value, epoch + 1, 0
+        else: st['bad_epochs'] += 1
+        patience = cfg.training.early_stopping.patience
+        if patience is not None and st['bad_epochs'] >= patience and epoch + 1 < cfg.training.num_epochs: st['early_stopped'] = epoch + 1
+        self._save('last.pt', *(['best.pt'] if improved else []))
+        if writer is not None:
+            for k in ('loss', 'acc'): writer.add_scalars(k, {'train': row[f'train_{k}'], 'val': row[f'val_{k}']}, epoch + 1)
+            for k in ('train_loss', 'train_acc', 'val_loss', 'val_acc'): writer.add_scalar(k.replace('_', '/', 1), row[k], epoch + 1)
+            for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
         logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
-                    f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {lr:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
-        self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st['history'])
+                    f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
+        if st['early_stopped']: logger.info(f"early stopping: {cfg.training.monitor} has not improved for {st['bad_epochs']} epochs")
+        if self.dist.is_main: self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st['history'])
 
     def _final_reports(self, writer) -> dict:
         best = load_checkpoint(self.run_dir/'weights'/'best.pt', map_location=self.device)
         self.model.load_state_dict(best['model'])
         results = {}
         for split in ('train', 'val'):
-            loader = self.data.eval_loaders[split]
-            r = evaluate_model(self.model, loader, self.device)
-            write_eval_report(self.run_dir, split, r, loader.dataset, self.data.classes, writer, self.state['epoch'])
+            r = self.evaluate(split)
+            if self.dist.is_main:
+                write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state['epoch'])
             results[split] = {'loss': r['loss'], 'acc': r['acc']}
             logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
         return results
 
+    # -- LR range test ----------------------------------------------------------------------------------------------------
+    def lr_find(self, start_lr: float = 1e-6, end_lr: float = 1.0, num_iter: int = 60, diverge: float = 4.0) -> dict:
+        "LR range test: raise the rate exponentially each batch, record the smoothed loss, then restore everything."
+        self.build()
+        saved = copy.deepcopy((self.model.state_dict(), self.optimizer.state_dict(), self.scaler.state_dict())), rng_state(self.data.generator)
+        ratios = [g['lr'] / self.optimizer.param_groups[0]['lr'] for g in self.optimizer.param_groups]
+        mult, lrs, losses, best, avg = (end_lr / start_lr) ** (1 / max(1, num_iter - 1)), [], [], math.inf, 0.0
+        set_train_mode(self.model, self._backbone_frozen(0))
+        batches = iter(self.data.train_loader)
+        for i in range(num_iter):
+            try: xb, yb = next(batches)
+            except StopIteration: batches = iter(self.data.train_loader); xb, yb = next(batches)
+            lr = start_lr * mult ** i
+            for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
+            xb, yb = xb.to(self.device), yb.to(self.device)
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None): out = self.forward(xb)
+            loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=self.cfg.training.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward(); self.scaler.step(self.optimizer); self.scaler.update()
+            avg = 0.98 * avg + 0.02 * loss.item()
+            smooth = avg / (1 - 0.98 ** (i + 1))
+            lrs.append(lr); losses.append(smooth)
+            if not math.isfinite(smooth) or smooth > diverge * best: break
+            best = min(best, smooth)
+        (model_sd, opt_sd, scaler_sd), rng = saved
+        self.model.load_state_dict(model_sd); self.optimizer.load_state_dict(opt_sd); self.scaler.load_state_dict(scaler_sd)
+        self.optimizer.zero_grad(set_to_none=True)
+        set_rng_state(rng, self.data.generator)
+        return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
+
+    # -- the run ----------------------------------------------------------------------------------------------------------
     def _run(self) -> Path:
-        from torch.utils.tensorboard import SummaryWriter
-        self._setup()
-        cfg, st = self.cfg, self.state
-        with log_to_file(self.run_dir/'logs'/'train.log'):
-            resumed = self.resume_ckpt is not None
-            where = f"epoch {st['epoch']}" + (f", batch {st['batch']}" if st['batch'] else '')
-            logger.info(f"{'resuming' if resumed else 'starting'} run {self.run_dir} at {where} | device {self.device} | "
-                        f"{cfg.model.architecture} | {len(self.data.classes)} classes | "
-                        f"{sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
-            write_summary(self.run_dir, self, 'running')
-            writer = SummaryWriter(str(self.run_dir/'tensorboard'), purge_step=st['global_step'] + 1 if resumed else None)
-            self.events.emit('on_train_begin', training=self)
-            try:
-                for epoch in range(st['epoch'], cfg.training.num_epochs):
-                    t0 = time.perf_counter()
-                    if not self._train_epoch(epoch): break
-                    self._end_epoch(epoch, time.perf_counter() - t0, writer)
-                    if self._stop.is_set(): break
-                stopped = self._stop.is_set() and st['epoch'] < cfg.training.num_epochs
-                if stopped:
-                    save_checkpoint(self._checkpoint(), self.run_dir/'weights'/'last.pt')
-                    logger.warning(f"{self.stop_reason} at epoch {st['epoch']}, batch {st['batch']}; saved {self.run_dir/'weights'/'last.pt'}. "
-                                   f"Resume with: imgcls train --resume {self.run_dir}")
-                    self.results = None
-                else: self.results = self._final_reports(writer)
-                write_summary(self.run_dir, self, self.stop_reason if stopped else 'completed')
+        self.build()
+        self._start()
+        main = self.dist.is_main
+        with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext():
+            writer = _writer(self) if main else None
+            try: self._loop(writer)
             except BaseException:
-                write_summary(self.run_dir, self, 'failed')
+                if main: write_summary(self.run_dir, self, 'failed')
                 raise
-            finally: writer.close()
-            self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=st['history'], results=self.results)
+            finally:
+                if writer is not None: writer.close()
+        if main: self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=self.state['history'], results=self.results)
         return self.run_dir
 
-# %% ../nbs/05_train.ipynb #c433c639
+    def _loop(self, writer):
+        cfg, st, main = self.cfg, self.state, self.dist.is_main
+        where = f"epoch {st['epoch']}" + (f", batch {st['batch']}" if st['batch'] else '')
+        logger.info(f"{'resuming' if self.resume_ckpt else 'starting'} run {self.run_dir} at {where} | device {self.device}"
+                    f"{f' x {self.dist.world} processes' if self.dist.world > 1 else ''} | precision {self.amp_dtype or torch.float32} | "
+                    f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
+        freeze_backbone(self.model, self._backbone_frozen(st['epoch']))
+        logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(self.model, cfg.transforms.train.resize))}")
+        if main: write_summary(self.run_dir, self, 'running')
+        if main: self.events.emit('on_train_begin', training=self)
+        for epoch in range(st['epoch'], cfg.training.num_epochs):
+            t0 = time.perf_counter()
+            if not self._train_epoch(epoch): break
+            self._end_epoch(epoch, time.perf_counter() - t0, writer)
+            if st['early_stopped'] or self.dist.any(self._stop.is_set()): break
+        stopped = self._stop.is_set() and st['epoch'] < cfg.training.num_epochs and not st['early_stopped']
+        if stopped:
+            self.stop_reason = self.stop_reason or 'stopped'
+            self._save('last.pt')
+            logger.warning(f"{self.stop_reason} at epoch {st['epoch']}, batch {st['batch']}; saved {self.run_dir/'weights'/'last.pt'}. "
+                           f"Resume with: imgcls train --resume {self.run_dir}")
+        else:
+            self.results = self._final_reports(writer)
+            if writer is not None: _log_hparams(writer, cfg, st, self.results)
+        if main: write_summary(self.run_dir, self, self.stop_reason if stopped else 'completed')
+
+def _writer(training):
+    from torch.utils.tensorboard import SummaryWriter
+    resumed = training.resume_ckpt is not None
+    return SummaryWriter(str(training.run_dir/'tensorboard'), purge_step=training.state['epoch'] + 1 if resumed else None)
+
+def _log_hparams(writer, cfg, st, results):
+    "Hyperparameters with the final metrics, for TensorBoard's HParams tab."
+    flat = {k: v for k, v in _flatten(OmegaConf.to_container(cfg)).items() if isinstance(v, (int, float, str, bool))}
+    writer.add_hparams(flat, {f'hparam/{s}_{k}': r[k] for s, r in results.items() for k in ('loss', 'acc')}, run_name='hparams')
+
+def _flatten(d: dict, prefix: str = '') -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(_flatten(v, f'{prefix}{k}.'))
+        else: out[prefix + k] = v
+    return out
+
+# %% ../nbs/05_train.ipynb #ce834ad7
+def suggest_lr(lrs: list, losses: list) -> float:
+    "The rate of steepest loss descent before the loss minimum."
+    losses = np.asarray(losses, dtype=float)
+    end = int(np.nanargmin(losses)) + 1
+    if end < 3: return float(lrs[max(0, end - 1)])
+    slopes = np.gradient(losses[:end], np.log10(np.asarray(lrs[:end])))
+    return float(lrs[int(np.argmin(slopes))])
+
+def plot_lr_find(result: dict):
+    "The LR range test's loss against learning rate, with the suggestion marked."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=90)
+    ax.plot(result['lrs'], result['losses'])
+    ax.axvline(result['suggestion'], color='tab:red', ls='--', label=f"suggested lr {result['suggestion']:.2g}")
+    ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
+    fig.tight_layout()
+    return fig
+
+def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
+    "Run an LR range test for the model and data of a config; see `Training.lr_find`."
+    return Training(config_file, overrides).lr_find(**kwargs)
+
+# %% ../nbs/05_train.ipynb #29b978d1
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
     lines = [f'run: {Path(run_dir).name}', f'status: {status}', f"epochs: {st['epoch']}/{cfg.training.num_epochs}",
              f'architecture: {cfg.model.architecture}', f'classes: {len(training.data.classes)}', f'device: {training.device}']
-    if st['best_epoch']: lines.append(f"best val acc: {st['best_acc']:.4f} (epoch {st['best_epoch']})")
+    if training.dist.world > 1: lines.append(f'processes: {training.dist.world}')
+    if st['early_stopped']: lines.append(f"early stopped: after epoch {st['early_stopped']} ({cfg.training.monitor} did not improve for {st['bad_epochs']} epochs)")
+    if st['best_epoch']: lines.append(f"best {cfg.training.monitor}: {st['best']:.4f} (epoch {st['best_epoch']})")
     if st['history']:
         last = st['history'][-1]
         lines.append(f"last epoch: train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}")
         lines.append(f"train time: {sum(r['seconds'] for r in st['history']):.1f}s")
-    for split, r in (getattr(training, 'results', None) or {}).items(): lines.append(f"final {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
+    for split, r in (training.results or {}).items(): lines.append(f"final {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
     path = Path(run_dir)/'summary.txt'
     path.write_text('\n'.join(lines) + '\n')
     return path
@@ -299,12 +562,12 @@ class _stop_on_signals:
     def __init__(self, training): self.training, self.saved = training, {}
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            for sig, reason in ((signal.SIGINT, 'interrupted'), (signal.SIGTERM, 'interrupted')):
-                self.saved[sig] = signal.signal(sig, lambda *_ , r=reason: self.training.request_stop(r))
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, lambda *_: self.training.request_stop('interrupted'))
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #641e3373
+# %% ../nbs/05_train.ipynb #f265f73d
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)
