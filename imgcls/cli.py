@@ -2,13 +2,13 @@
 
 # %% auto #0
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
-           'predict_command', 'export_command', 'main']
+           'predict_command', 'export_command', 'data_command', 'main']
 
-# %% ../nbs/08_cli.ipynb #26121f76
+# %% ../nbs/08_cli.ipynb #6bf6f475
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #feba534a
+# %% ../nbs/08_cli.ipynb #ace5094f
 EPILOG = """examples:
   imgcls train                                        # train on the built-in digits (runs/base)
   imgcls train training.batch_size=32 optimizer.lr=0.01  # runs/batch_32_lr_0.01
@@ -17,13 +17,14 @@ EPILOG = """examples:
   imgcls infer --run runs/base --split test
   imgcls predict --run runs/base photos/ cat.jpg --topk 3 --out preds.csv
   imgcls export --run runs/base --format onnx
+  imgcls data fashion_mnist data/fmnist --per-class 600
 """
 
 def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
     p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data}')
     t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description='Train a model into a new run folder runs/<name>/, named after the overrides.')
     t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
@@ -50,20 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
     e.add_argument('--format', default='onnx', choices=['onnx', 'torchscript', 'safetensors'], help='artifact format (default: onnx)')
     e.add_argument('--out-dir', metavar='DIR', help='where to write (default: RUN/export)')
+    d = sub.add_parser('data', help='write a data set as an ImageFolder tree', description='Write a data set into DEST '
+                       '(default: data/NAME): digits (built in), fashion_mnist (Debian package or download), hymenoptera (download).')
+    d.add_argument('name', choices=['digits', 'fashion_mnist', 'hymenoptera'], help='data set')
+    d.add_argument('dest', nargs='?', help='destination folder (default: data/NAME)')
+    d.add_argument('--per-class', type=int, help='fashion_mnist: at most this many images per class and split')
+    d.add_argument('--url', help='hymenoptera: download from this URL instead of the official one')
     for sp in (pr, e):
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
         sp.add_argument('--runs-dir', default='runs', help='where to look for the latest run when --run is not given (default: runs)')
         sp.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
-# %% ../nbs/08_cli.ipynb #81f99f17
+# %% ../nbs/08_cli.ipynb #9513f318
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
     if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
     return runs[-1].parent
 
-# %% ../nbs/08_cli.ipynb #3bd7cb99
+# %% ../nbs/08_cli.ipynb #9a4f0cb3
 class ProgressBars:
     "tqdm progress bars driven by training events."
     def __init__(self, training, every: int = 5):
@@ -79,7 +86,7 @@ class ProgressBars:
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None
 
-# %% ../nbs/08_cli.ipynb #0d9c4478
+# %% ../nbs/08_cli.ipynb #e5dfbd18
 INTERRUPTED = 130
 
 def train_command(args) -> int:
@@ -122,6 +129,13 @@ def export_command(args) -> int:
     print(export_run(run, args.format, args.out_dir))
     return 0
 
+def data_command(args) -> int:
+    "Run `imgcls data`."
+    from imgcls.data import DATASETS, HYMENOPTERA_URL
+    kw = {'per_class': args.per_class} if args.name == 'fashion_mnist' else {'url': args.url or HYMENOPTERA_URL} if args.name == 'hymenoptera' else {}
+    print(DATASETS[args.name](args.dest or f'data/{args.name}', **kw))
+    return 0
+
 def _user_errors() -> tuple:
     from imgcls.config import ConfigError
     from imgcls.data import DataError
@@ -132,7 +146,7 @@ def _user_errors() -> tuple:
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = build_parser().parse_args(argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command}
+    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command}
     try: return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)

@@ -6,7 +6,7 @@ __all__ = ['CHOICES', 'ALIASES', 'NAME_EXCLUDED', 'DataConfig', 'EarlyStoppingCo
            'OutputConfig', 'Config', 'schema_types', 'ConfigError', 'explain_error', 'parse_overrides', 'load_yaml',
            'load_config', 'config_error_message', 'run_name', 'create_run_dir', 'save_config']
 
-# %% ../nbs/00_config.ipynb #5b777de3
+# %% ../nbs/00_config.ipynb #f1067a6e
 import difflib, re, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -14,11 +14,16 @@ from typing import Optional, List
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 
-# %% ../nbs/00_config.ipynb #b59024da
+# %% ../nbs/00_config.ipynb #1a8bc3bb
 @dataclass
 class DataConfig:
-    data_dir: str = MISSING  # ImageFolder root holding train/ val/ test/
+    data_dir: str = MISSING  # ImageFolder root holding train/ val/ test/ (or only class folders)
     num_workers: Optional[int] = MISSING  # None: a default that suits the machine
+    fractions: List[float] = MISSING  # train, val, test shares when splits are carved
+    missing_test: str = MISSING  # carve | val: what to evaluate on when there is no test/ folder
+    scan: bool = MISSING  # decode every image before training; unreadable ones are skipped and reported
+    cache_mb: int = MISSING  # RAM budget for decoded, resized uint8 images; 0: no cache
+    balance: str = MISSING  # none | loss_weights | sampler
 
 @dataclass
 class EarlyStoppingConfig:
@@ -75,13 +80,21 @@ class NormalizeConfig:
 
 @dataclass
 class SplitTransformsConfig:
-    resize: int = MISSING
+    resize: int = MISSING  # output side in px
+    crop: str = MISSING  # none (resize to a square) | center (resize, center crop) | random_resized
+    scale_min: float = MISSING  # random_resized: smallest crop area fraction
     hflip: float = MISSING  # probability of a horizontal flip
+    color_jitter: float = MISSING  # brightness/contrast/saturation strength; 0: off
+    auto_augment: str = MISSING  # none | trivial | randaugment
+    random_erasing: float = MISSING  # probability; 0: off
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 @dataclass
 class TransformsConfig:
+    preset: Optional[str] = MISSING  # None | none | light | strong: sets the train augmentation keys
     from_weights: bool = MISSING  # pretrained torchvision weights set the normalisation
+    mixup: float = MISSING  # MixUp alpha; 0: off
+    cutmix: float = MISSING  # CutMix alpha; 0: off
     train: SplitTransformsConfig = field(default_factory=SplitTransformsConfig)
     val: SplitTransformsConfig = field(default_factory=SplitTransformsConfig)
     test: SplitTransformsConfig = field(default_factory=SplitTransformsConfig)
@@ -103,11 +116,15 @@ class Config:
     transforms: TransformsConfig = field(default_factory=TransformsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
-# %% ../nbs/00_config.ipynb #e6738761
+# %% ../nbs/00_config.ipynb #b53fd4f5
 CHOICES = {'optimizer.name': ('sgd', 'adam', 'adamw', 'rmsprop'), 'scheduler.name': ('step', 'multistep', 'cosine', 'onecycle', 'plateau', 'none'),
-           'training.precision': ('fp32', 'bf16', 'fp16', 'auto'), 'training.monitor': ('val_acc', 'val_loss')}
+           'training.precision': ('fp32', 'bf16', 'fp16', 'auto'), 'training.monitor': ('val_acc', 'val_loss'),
+           'data.missing_test': ('carve', 'val'), 'data.balance': ('none', 'loss_weights', 'sampler'),
+           'transforms.preset': (None, 'none', 'light', 'strong'),
+           **{f'transforms.{s}.{k}': v for s in ('train', 'val', 'test')
+              for k, v in (('crop', ('none', 'center', 'random_resized')), ('auto_augment', ('none', 'trivial', 'randaugment')))}}
 
-# %% ../nbs/00_config.ipynb #07698873
+# %% ../nbs/00_config.ipynb #91dc6e2c
 def schema_types(schema=Config, prefix='') -> dict:
     "Map every dotted key of `schema` to its annotated type."
     res = {}
@@ -117,7 +134,7 @@ def schema_types(schema=Config, prefix='') -> dict:
         else: res[prefix + f.name] = typ
     return res
 
-# %% ../nbs/00_config.ipynb #5fb97f48
+# %% ../nbs/00_config.ipynb #50dc4236
 class ConfigError(ValueError):
     "A config that cannot be used; the message names the key and the fix."
 
@@ -140,7 +157,7 @@ def explain_error(e: OmegaConfBaseException, source: str) -> ConfigError:
                            f" Valid keys: see `imgcls/default_config.yaml`.")
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
-# %% ../nbs/00_config.ipynb #dd75dade
+# %% ../nbs/00_config.ipynb #573a065e
 _OVERRIDE_RE = re.compile(r'^[A-Za-z_][\w.]*=')
 
 def parse_overrides(overrides) -> DictConfig:
@@ -150,7 +167,7 @@ def parse_overrides(overrides) -> DictConfig:
         if not _OVERRIDE_RE.match(o): raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
     return OmegaConf.from_dotlist(overrides)
 
-# %% ../nbs/00_config.ipynb #452fc0eb
+# %% ../nbs/00_config.ipynb #ccd57c34
 def _default_config_path() -> Path:
     import imgcls
     return Path(imgcls.__file__).parent/'default_config.yaml'
@@ -163,7 +180,8 @@ def _check_choices(cfg: DictConfig):
     for key, allowed in CHOICES.items():
         val = OmegaConf.select(cfg, key)
         if val not in allowed:
-            raise ConfigError(f"Config key `{key}` must be one of {', '.join(allowed)}; got {val!r}.{_suggest(str(val), allowed)}")
+            names = [str(a).replace('None', 'null') for a in allowed]
+            raise ConfigError(f"Config key `{key}` must be one of {', '.join(names)}; got {val!r}.{_suggest(str(val), names)}")
 
 def _check_missing(cfg: DictConfig):
     missing = sorted(OmegaConf.missing_keys(cfg))
@@ -187,14 +205,14 @@ def load_config(config_file=None, overrides=()) -> DictConfig:
     _check_choices(cfg)
     return cfg
 
-# %% ../nbs/00_config.ipynb #e223ac36
+# %% ../nbs/00_config.ipynb #89291bcc
 def config_error_message(f) -> str:
     "Run `f` and return the message of the `ConfigError` it raises (for showing errors in docs and tests)."
     try: f()
     except ConfigError as e: return str(e)
     raise AssertionError('expected a ConfigError')
 
-# %% ../nbs/00_config.ipynb #77cbe85b
+# %% ../nbs/00_config.ipynb #6d5771a8
 ALIASES = {'batch_size': 'batch', 'num_epochs': 'epochs', 'architecture': 'arch', 'weight_decay': 'wd',
            'optimizer.name': 'opt', 'scheduler.name': 'sched'}  # by full key or last part
 NAME_EXCLUDED = ('output.', 'data.num_workers')  # keys that place a run or only change its speed
@@ -225,7 +243,7 @@ def run_name(overrides=()) -> str:
     short = _short_keys(list(parts))
     return '_'.join(f'{_safe(short[k])}_{_safe(Path(v).name if "/" in v else v)}' for k, v in parts.items())
 
-# %% ../nbs/00_config.ipynb #3cec94a2
+# %% ../nbs/00_config.ipynb #09bcd213
 def create_run_dir(runs_dir, name: str) -> Path:
     "Create and return a new run folder `runs_dir/name`, or `name_2`, `name_3`, ... when taken."
     runs_dir = Path(runs_dir)
@@ -238,7 +256,7 @@ def create_run_dir(runs_dir, name: str) -> Path:
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
 
-# %% ../nbs/00_config.ipynb #363bf67a
+# %% ../nbs/00_config.ipynb #be357d74
 def save_config(cfg: DictConfig, path) -> Path:
     "Write `cfg` as YAML to `path`."
     path = Path(path)

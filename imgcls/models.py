@@ -6,14 +6,14 @@ __all__ = ['MODEL_REGISTRY', 'AUX_HEADS', 'register_model', 'SimpleCNN', 'TinyNe
            'check_input_size', 'weights_normalization', 'head_names', 'split_parameters', 'freeze_backbone',
            'set_train_mode', 'model_summary', 'format_summary']
 
-# %% ../nbs/02_models.ipynb #cc96b718
+# %% ../nbs/02_models.ipynb #410be592
 import difflib
 from pathlib import Path
 import torch
 from torch import nn
 import torchvision
 
-# %% ../nbs/02_models.ipynb #2aedf930
+# %% ../nbs/02_models.ipynb #f0d60ebe
 MODEL_REGISTRY = {}
 
 def register_model(name: str = None):
@@ -23,7 +23,7 @@ def register_model(name: str = None):
         return factory
     return deco
 
-# %% ../nbs/02_models.ipynb #5c5e397b
+# %% ../nbs/02_models.ipynb #3a6c7837
 def _conv_block(c_in, c_out, pool=True):
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers, *([nn.MaxPool2d(2)] if pool else []))
@@ -39,7 +39,7 @@ class SimpleCNN(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], num_classes))
     def forward(self, x): return self.classifier(self.pool(self.features(x)))
 
-# %% ../nbs/02_models.ipynb #ab8fd04f
+# %% ../nbs/02_models.ipynb #4954ed07
 @register_model('tiny_net')
 class TinyNet(nn.Module):
     "Two conv layers, global average pooling and a dropout + linear head."
@@ -50,7 +50,7 @@ class TinyNet(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
     def forward(self, x): return self.classifier(self.features(x))
 
-# %% ../nbs/02_models.ipynb #3dbdffe1
+# %% ../nbs/02_models.ipynb #c161d19d
 AUX_HEADS = ('AuxLogits.fc', 'aux1.fc2', 'aux2.fc2')
 
 def torchvision_models() -> list:
@@ -88,7 +88,7 @@ def _has_module(model, name):
     try: model.get_submodule(name); return True
     except AttributeError: return False
 
-# %% ../nbs/02_models.ipynb #6d1b36a3
+# %% ../nbs/02_models.ipynb #633952bb
 class ModelError(ValueError):
     "A model name, weights file or state dict that does not fit; the message names the fix."
 
@@ -112,7 +112,7 @@ def load_state_dict_checked(model: nn.Module, sd: dict, source: str = 'the weigh
                          f"unexpected keys {show(unexpected)}; shape mismatches {show(shapes)}.")
     model.load_state_dict(sd)
 
-# %% ../nbs/02_models.ipynb #80ab4105
+# %% ../nbs/02_models.ipynb #f94639a6
 def _unknown(name):
     close = difflib.get_close_matches(name, available_models(), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ''
@@ -157,19 +157,22 @@ def _num_outputs(sd, architecture) -> int:
     name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))
     return sd[f'{name}.weight'].shape[0] if f'{name}.weight' in sd else 1000
 
-# %% ../nbs/02_models.ipynb #a036ed69
+# %% ../nbs/02_models.ipynb #a4e49140
+def _weights_min_size(architecture: str) -> int:
+    "The smallest input side torchvision's weight metadata allows for `architecture` (1 for other models)."
+    if architecture not in torchvision_models(): return 1
+    return max(torchvision.models.get_model_weights(architecture).DEFAULT.meta.get('min_size', (1, 1)))
+
 def min_input_size(architecture: str, model: nn.Module = None) -> int:
-    "The smallest square input side `architecture` accepts (at least 32 px); a ViT `model` takes only its own size."
+    "A small square input side `architecture` works with (at least 32 px); a ViT `model` takes only its own size."
     if model is not None and hasattr(model, 'image_size'): return model.image_size
-    if architecture not in torchvision_models(): return 32
-    meta = torchvision.models.get_model_weights(architecture).DEFAULT.meta
-    return max(32, *meta.get('min_size', (1, 1)))
+    return max(32, _weights_min_size(architecture))
 
 def check_input_size(model: nn.Module, architecture: str, size: int):
     "Raise `ModelError` when `model` cannot take `size` px images, naming the size to use."
     fixed, keys = getattr(model, 'image_size', None), 'transforms.train.resize, transforms.val.resize and transforms.test.resize'
     if fixed and size != fixed: raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
-    need = 32 if fixed else min_input_size(architecture)
+    need = 1 if fixed else _weights_min_size(architecture)
     if size < need: raise ModelError(f"{architecture} needs images of at least {need} px, not {size}; set {keys} to {need} or more.")
 
 def weights_normalization(architecture: str, weights) -> dict:
@@ -182,7 +185,7 @@ def weights_normalization(architecture: str, weights) -> dict:
     t = w.transforms()
     return {'mean': list(t.mean), 'std': list(t.std)}
 
-# %% ../nbs/02_models.ipynb #aea37bb9
+# %% ../nbs/02_models.ipynb #39489dbc
 def head_names(model: nn.Module) -> list:
     "Names of the head modules: the final layer and any auxiliary heads."
     return [_final_layer_name(model)] + [a for a in AUX_HEADS if _has_module(model, a)]
@@ -197,7 +200,7 @@ def split_parameters(model: nn.Module) -> tuple:
     for n, p in model.named_parameters(): (head if _in_head(n, heads) else backbone).append(p)
     return backbone, head
 
-# %% ../nbs/02_models.ipynb #ca7c2991
+# %% ../nbs/02_models.ipynb #25567954
 def freeze_backbone(model: nn.Module, frozen: bool = True) -> nn.Module:
     "Stop (or restart) gradients for every parameter outside the head."
     for p in split_parameters(model)[0]: p.requires_grad_(not frozen)
@@ -212,7 +215,7 @@ def set_train_mode(model: nn.Module, backbone_frozen: bool = False) -> nn.Module
             if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not _in_head(n, heads): mod.eval()
     return model
 
-# %% ../nbs/02_models.ipynb #3d361c51
+# %% ../nbs/02_models.ipynb #ec96d471
 def model_summary(model: nn.Module, input_size: int, in_channels: int = 3) -> dict:
     "Total and trainable parameters, input size, and forward FLOPs per image of `model`."
     from torch.utils.flop_counter import FlopCounterMode

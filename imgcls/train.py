@@ -6,7 +6,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everyth
            'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
            'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #a12ea08d
+# %% ../nbs/05_train.ipynb #ff168201
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -15,12 +15,12 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from .config import load_config, save_config, run_name, create_run_dir, ConfigError
-from .data import build_data, check_num_classes
-from .models import build_model, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_normalization
+from .data import build_data, check_num_classes, write_manifest, dataset_summary, class_weights, batch_mixer
+from .models import build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_normalization
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #c730a69e
+# %% ../nbs/05_train.ipynb #63b3b27a
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -40,7 +40,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #a01c5aa7
+# %% ../nbs/05_train.ipynb #feb4c463
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
@@ -53,7 +53,7 @@ def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
     return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
 
-# %% ../nbs/05_train.ipynb #8016a731
+# %% ../nbs/05_train.ipynb #daa65ad3
 class Schedule:
     "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
@@ -92,7 +92,7 @@ class Schedule:
         self.per_step.load_state_dict(sd['per_step'])
         if self.plateau: self.plateau.load_state_dict(sd['plateau'])
 
-# %% ../nbs/05_train.ipynb #8848b584
+# %% ../nbs/05_train.ipynb #db0405b1
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -108,7 +108,7 @@ def autocast_dtype(precision: str, device: torch.device):
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if device.type == 'cpu' and cpu_has_bf16() else None
 
-# %% ../nbs/05_train.ipynb #225f8053
+# %% ../nbs/05_train.ipynb #fc848e61
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
     "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
@@ -134,11 +134,10 @@ def _summarise(r: dict) -> dict:
 
 def write_eval_report(run_dir, split: str, result: dict, dataset, classes, writer=None, step: int = 0) -> dict:
     "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
-    from imgcls.data import read_image
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
-                              losses=result['losses'], probs=result['probs'], load_image=lambda i: read_image(dataset.samples[i][0]))
+                              losses=result['losses'], probs=result['probs'], load_image=dataset.image)
 
-# %% ../nbs/05_train.ipynb #297d4834
+# %% ../nbs/05_train.ipynb #b709c5e4
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -152,7 +151,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #19d9f4b6
+# %% ../nbs/05_train.ipynb #dbe0f311
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -175,7 +174,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #de73e65a
+# %% ../nbs/05_train.ipynb #71900893
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -194,7 +193,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #5a6a09cd
+# %% ../nbs/05_train.ipynb #3fb31f6a
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
     def __init__(self, device_name: str):
@@ -230,7 +229,7 @@ def merge_eval(parts: list) -> dict:
     keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
-# %% ../nbs/05_train.ipynb #efb5c9f5
+# %% ../nbs/05_train.ipynb #44e0fac0
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
@@ -268,12 +267,16 @@ class Training:
         norm = weights_normalization(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
         if norm:
             for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = norm
-        self.data = build_data(cfg, self.device.type == 'cuda', self.dist.rank, self.dist.world)
+        manifest = self.run_dir/'data_manifest.csv' if self.run_dir is not None and (self.run_dir/'data_manifest.csv').is_file() else None
+        self.data = build_data(cfg, self.device.type == 'cuda', self.dist.rank, self.dist.world, manifest)
         cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
         m = cfg.model
         self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout).to(self.device)
+        for split in ('train', 'val', 'test'): check_input_size(self.model, m.architecture, cfg.transforms[split].resize)
         if t.channels_last: self.model.to(memory_format=torch.channels_last)
         self.amp_dtype = autocast_dtype(t.precision, self.device)
+        self.loss_weight = class_weights(self.data.class_counts).to(self.device) if cfg.data.balance == 'loss_weights' else None
+        self.mixer = batch_mixer(cfg.transforms, m.num_classes)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.optimizer = build_optimizer(self.model, cfg.optimizer)
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / t.grad_accum)
@@ -300,6 +303,7 @@ class Training:
         if self.dist.is_main:
             run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
             save_config(cfg, run_dir/'config.yaml')
+            if self.data.carved: write_manifest(self.data, run_dir/'data_manifest.csv')
         self.run_dir = Path(self.dist.broadcast(str(run_dir)))
 
     def _restore(self, ck):
@@ -352,9 +356,12 @@ class Training:
         for xb, yb in loader:
             xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
             if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+            target = yb
+            if self.mixer is not None: xb, target = self.mixer(xb, yb)
             with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
                 out = self.forward(xb)
-            loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=t.label_smoothing)
+            loss = nn.functional.cross_entropy(out.float(), target, weight=self.loss_weight, label_smoothing=t.label_smoothing)
+            if self.mixer is not None: yb = target.argmax(1)  # accuracy against the dominant label of each mix
             self.scaler.scale(loss / t.grad_accum).backward()
             st['batch'] += 1
             boundary = st['batch'] % t.grad_accum == 0 or st['batch'] == n_batches
@@ -481,6 +488,7 @@ class Training:
                     f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
         freeze_backbone(self.model, self._backbone_frozen(st['epoch']))
         logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(self.model, cfg.transforms.train.resize))}")
+        logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(self.data)}")
         if main: write_summary(self.run_dir, self, 'running')
         if main: self.events.emit('on_train_begin', training=self)
         for epoch in range(st['epoch'], cfg.training.num_epochs):
@@ -516,7 +524,7 @@ def _flatten(d: dict, prefix: str = '') -> dict:
         else: out[prefix + k] = v
     return out
 
-# %% ../nbs/05_train.ipynb #ce834ad7
+# %% ../nbs/05_train.ipynb #40479780
 def suggest_lr(lrs: list, losses: list) -> float:
     "The rate of steepest loss descent before the loss minimum."
     losses = np.asarray(losses, dtype=float)
@@ -539,7 +547,7 @@ def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
     "Run an LR range test for the model and data of a config; see `Training.lr_find`."
     return Training(config_file, overrides).lr_find(**kwargs)
 
-# %% ../nbs/05_train.ipynb #29b978d1
+# %% ../nbs/05_train.ipynb #3403aaba
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -567,7 +575,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #f265f73d
+# %% ../nbs/05_train.ipynb #0d9f5232
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)

@@ -5,7 +5,7 @@ __all__ = ['USER_ERRORS', 'PANEL_KEYS', 'LABELS', 'config_overrides', 'train_com
            'figure_png', 'LiveCurves', 'cached_run', 'message_html', 'predictions_html', 'PredictPanel', 'panel_keys',
            'device_names', 'setting_widget', 'check_counts', 'metrics_html', 'TrainingPanel']
 
-# %% ../nbs/07_widgets.ipynb #b44fbb08
+# %% ../nbs/07_widgets.ipynb #3bee1c6c
 import base64, functools, html, io, math, re, shlex, tempfile, threading
 from pathlib import Path
 import ipywidgets as widgets, torchvision
@@ -19,7 +19,7 @@ from .checkpointing import CheckpointError
 from .train import Training, EVENTS, logger
 from .inference import load_run, predict
 
-# %% ../nbs/07_widgets.ipynb #5628fcbd
+# %% ../nbs/07_widgets.ipynb #eb735d8c
 USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError)
 
 def _format(value) -> str:
@@ -39,7 +39,7 @@ def train_command(config_file, overrides) -> str:
     "The `imgcls train` command line that makes the same run."
     return shlex.join(['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides])
 
-# %% ../nbs/07_widgets.ipynb #c8edaa37
+# %% ../nbs/07_widgets.ipynb #782dbc97
 class ModelPicker:
     "A filter box over a dropdown of every available architecture."
     def __init__(self, names=None):
@@ -70,14 +70,14 @@ class ModelPicker:
             self.apply_filter('')
         self.dropdown.value = name
 
-# %% ../nbs/07_widgets.ipynb #e26e65f1
+# %% ../nbs/07_widgets.ipynb #3d951fe0
 def weight_names(architecture: str) -> list:
     "`DEFAULT` and the torchvision weights names of `architecture`; none for custom models."
     if architecture in MODEL_REGISTRY: return []
     try: return ['DEFAULT'] + [w.name for w in torchvision.models.get_model_weights(architecture)]
     except ValueError: return []
 
-# %% ../nbs/07_widgets.ipynb #77ebd45d
+# %% ../nbs/07_widgets.ipynb #bf3486e7
 def figure_png(fig: Figure) -> bytes:
     "`fig` rendered as PNG bytes."
     buf = io.BytesIO()
@@ -128,7 +128,7 @@ class LiveCurves:
         self.ax_loss.set_ylim(0, max(losses, default=1) * 1.05)
         self.image.value = figure_png(self.fig)
 
-# %% ../nbs/07_widgets.ipynb #847ef510
+# %% ../nbs/07_widgets.ipynb #96bf93f5
 @functools.lru_cache(maxsize=2)
 def _load_run(run_dir: str, mtime: float):
     return load_run(run_dir)
@@ -185,7 +185,7 @@ class PredictPanel:
         try: self.output.value = predictions_html(self.predict(files), files)
         except USER_ERRORS as e: self.output.value = message_html(str(e))
 
-# %% ../nbs/07_widgets.ipynb #2c2589b0
+# %% ../nbs/07_widgets.ipynb #ae790f28
 PANEL_KEYS = {'Model': ('model.architecture', 'model.weights', 'model.freeze_backbone'),
               'Optimisation': ('optimizer.lr', 'optimizer.name', 'scheduler.name', 'training.batch_size', 'training.num_epochs'),
               'Data and device': ('data.data_dir', 'training.device', 'training.precision')}
@@ -217,7 +217,7 @@ def setting_widget(key: str) -> widgets.ValueWidget:
     typ = schema_types()[key]
     return _field({bool: widgets.Checkbox, int: widgets.IntText}.get(typ, widgets.Text), key)
 
-# %% ../nbs/07_widgets.ipynb #12b066e2
+# %% ../nbs/07_widgets.ipynb #f5db9126
 def check_counts(values: dict):
     "Raise `ConfigError` for a batch size or epoch count below 1, which the config types allow."
     for key in ('training.batch_size', 'training.num_epochs'):
@@ -231,7 +231,7 @@ def metrics_html(results: dict, best_epoch: int, run_dir) -> str:
             f'<table><tr><th></th><th {cell}>loss</th><th {cell}>accuracy</th></tr>{rows}</table>'
             f'Run folder: <code>{html.escape(str(run_dir))}</code>')
 
-# %% ../nbs/07_widgets.ipynb #a4313233
+# %% ../nbs/07_widgets.ipynb #e594f892
 class TrainingPanel:
     "Settings, Train and Stop, progress, live curves, results and predictions for runs made by `Training`."
     def __init__(self, config_file=None, every: int = 5):
@@ -254,6 +254,8 @@ class TrainingPanel:
         self.config_path = widgets.Text(description='Config file', placeholder='my.yaml', style={'description_width': '95px'}, layout={'width': '310px'})
         self.load_button = widgets.Button(description='Load config', icon='folder-open', layout={'margin': '2px 0 0 100px'})
         self.load_button.on_click(lambda _: self.load(self.config_path.value.strip() or None))
+        self.lr_button = widgets.Button(description='Find LR', icon='search', layout={'margin': '2px 0 4px 100px'})
+        self.lr_button.on_click(lambda _: self.find_lr())
 
     def _make_controls(self):
         self.train_button = widgets.Button(description='Train', button_style='success', icon='play')
@@ -262,13 +264,13 @@ class TrainingPanel:
         self.progress = widgets.IntProgress(min=0, max=1, layout={'width': '280px'})
         self.status, self.message, self.equivalent, self.metrics = (widgets.HTML() for _ in range(4))
         self.confusion = widgets.Image(format='png', layout={'width': '380px', 'display': 'none'})
-        for w, name in ((self.train_button, 'train'), (self.stop_button, 'stop'), (self.status, 'status'), (self.message, 'message'),
+        for w, name in ((self.train_button, 'train'), (self.stop_button, 'stop'), (self.lr_button, 'find-lr'), (self.status, 'status'), (self.message, 'message'),
                         (self.metrics, 'metrics'), (self.confusion, 'confusion'), (self.curves.image, 'curves'),
                         (self.predictor.upload, 'upload'), (self.predictor.output, 'predictions')): w.add_class(f'imgcls-{name}')
 
     def _layout(self):
-        show = lambda k: self.picker.box if k == 'model.architecture' else self.fields[k]
-        columns = [widgets.VBox([widgets.HTML(f'<b>{title}</b>'), *(show(k) for k in keys if k in self.fields)]) for title, keys in PANEL_KEYS.items()]
+        columns = [widgets.VBox([widgets.HTML(f'<b>{title}</b>'), *(self._setting_box(k) for k in keys if k in self.fields)])
+                   for title, keys in PANEL_KEYS.items()]
         columns[-1].children += (self.config_path, self.load_button)
         run = widgets.HBox([self.train_button, self.stop_button, self.progress, self.status], layout={'align_items': 'center'})
         ui = widgets.VBox([widgets.HBox(columns), self.equivalent, run, self.message, self.curves.image,
@@ -276,9 +278,14 @@ class TrainingPanel:
         ui.add_class('imgcls-panel')
         return ui
 
+    def _setting_box(self, key):
+        if key == 'model.architecture': return self.picker.box
+        if key == 'optimizer.lr': return widgets.VBox([self.fields[key], self.lr_button])
+        return self.fields[key]
+
     def _repr_mimebundle_(self, **kw): return self.ui._repr_mimebundle_(**kw)
 
-# %% ../nbs/07_widgets.ipynb #ffea0490
+# %% ../nbs/07_widgets.ipynb #1195ae74
 @patch
 def values(self: TrainingPanel) -> dict:
     "The panel's settings by config key; an empty text is `None`."
@@ -317,26 +324,27 @@ def load(self: TrainingPanel, config_file=None) -> bool:
     self._say(f'Loaded {config_file}.' if config_file else '', 'info')
     return True
 
-# %% ../nbs/07_widgets.ipynb #8a808701
+# %% ../nbs/07_widgets.ipynb #d6549ede
 @patch(as_prop=True)
 def running(self: TrainingPanel) -> bool:
-    "Whether a run is in progress."
+    "Whether a run or an LR range test is in progress."
     return self.thread is not None and self.thread.is_alive()
 
 @patch
 def start(self: TrainingPanel) -> bool:
     "Train with the panel's settings in a background thread; False, with a message, when they are refused."
-    if self.running: return False
-    values = self.values()
-    try:
-        check_counts(values)
-        training = Training(self.config_file, self.overrides(values))
-    except ConfigError as e:
-        self._say(str(e)); return False
+    if self.running or (training := self._make_training()) is None: return False
     self._watch(training)
-    self.thread = threading.Thread(target=self._train, args=(training,), name='imgcls-panel-training', daemon=True)
-    self._set_running(True)
-    self.thread.start()
+    self._background(training.run, 'Training')
+    return True
+
+@patch
+def find_lr(self: TrainingPanel) -> bool:
+    "Run an LR range test with the panel's settings in a background thread, then set the learning rate to its suggestion."
+    if self.running or (training := self._make_training()) is None: return False
+    self._say('Running an LR range test...', 'info')
+    self._background(lambda: self._set_lr(training.lr_find()), 'The LR range test')
+    self.stop_button.disabled = True
     return True
 
 @patch
@@ -348,15 +356,43 @@ def stop(self: TrainingPanel):
 
 @patch
 def wait(self: TrainingPanel, timeout: float = None) -> Path:
-    "Wait for the run to end; return its folder (None when it failed before making one)."
+    "Wait for the background work to end; return the run folder (None when no run folder was made)."
     if self.thread is not None: self.thread.join(timeout)
     return self.run_dir
 
-# %% ../nbs/07_widgets.ipynb #9604aec5
+# %% ../nbs/07_widgets.ipynb #f002ca44
+@patch
+def _make_training(self: TrainingPanel):
+    values = self.values()
+    try:
+        check_counts(values)
+        return Training(self.config_file, self.overrides(values))
+    except ConfigError as e: self._say(str(e))
+
+@patch
+def _background(self: TrainingPanel, work, what: str):
+    self.thread = threading.Thread(target=self._guarded, args=(work, what), name='imgcls-panel', daemon=True)
+    self._set_running(True)
+    self.thread.start()
+
+@patch
+def _guarded(self: TrainingPanel, work, what: str):
+    try: work()
+    except Exception as e:
+        if not isinstance(e, USER_ERRORS): logger.exception(f'{what} from the panel failed')
+        self._say(f'{what} failed: {e}' if isinstance(e, USER_ERRORS) else f'{what} failed: {type(e).__name__}: {e}')
+        self.progress.bar_style = 'danger'
+    finally: self._set_running(False)
+
 @patch
 def _set_running(self: TrainingPanel, running: bool):
-    self.train_button.disabled = self.load_button.disabled = running
+    self.train_button.disabled = self.lr_button.disabled = self.load_button.disabled = running
     self.stop_button.disabled = not running
+
+@patch
+def _set_lr(self: TrainingPanel, result: dict):
+    self['optimizer.lr'].value = lr = float(f"{result['suggestion']:.2g}")
+    self._say(f"Learning rate set to {lr:g}: the loss fell fastest there in an LR range test of {len(result['lrs'])} batches.", 'ok')
 
 @patch
 def _watch(self: TrainingPanel, training):
@@ -368,16 +404,7 @@ def _watch(self: TrainingPanel, training):
     self.curves.attach(training)
     for event in EVENTS: training.on(event, getattr(self, f'_{event}'))
 
-@patch
-def _train(self: TrainingPanel, training):
-    try: training.run()
-    except Exception as e:
-        if not isinstance(e, USER_ERRORS): logger.exception('training from the panel failed')
-        self._say(f'Training failed: {e}' if isinstance(e, USER_ERRORS) else f'Training failed: {type(e).__name__}: {e}')
-        self.progress.bar_style = 'danger'
-    finally: self._set_running(False)
-
-# %% ../nbs/07_widgets.ipynb #3bef8e87
+# %% ../nbs/07_widgets.ipynb #2608a165
 @patch
 def _on_train_begin(self: TrainingPanel, training, **kw):
     self.run_dir = training.run_dir

@@ -14,7 +14,7 @@ SITE, NBS = ROOT/'_site', ROOT/'nbs'
 CHROMIUM = '/usr/bin/chromium'  # scripts/setup.sh installs it
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run']
-MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'cli'}
+MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
 

@@ -1,0 +1,136 @@
+"""The training panel (`imgcls.widgets`) end to end: Voila serves it, headless Chromium clicks it."""
+import os, signal, socket, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+CHROMIUM = '/usr/bin/chromium'  # scripts/setup.sh installs it
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+                 '--disable-sync', '--no-first-run']
+PANEL_NB = Path(__file__).parent/'widgets_panel.ipynb'
+SLOW = 180_000  # ms: page loads start a kernel that imports torch; the machine may be busy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
+    "Wait until `proc` listens on `port`; fail with its log if it exits or takes too long."
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None: pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return
+        except OSError: time.sleep(0.2)
+    pytest.fail(f'voila did not listen on port {port} within {timeout}s:\n{log.read_text()}')
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory, digits):
+    "A quick config (16 px digits, no worker processes) and the folder its runs go to."
+    d = tmp_path_factory.mktemp('panel')
+    cfg = d/'quick.yaml'
+    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {d/'runs'}}}\n"
+                   "transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    return cfg, d/'runs'
+
+
+@pytest.fixture(scope='module')
+def panel_url(runs, tmp_path_factory):
+    "Voila serving tests/widgets_panel.ipynb on a free port of 127.0.0.1, loading the quick config; stopped by PID."
+    cfg, _ = runs
+    work, port = tmp_path_factory.mktemp('voila'), free_port()
+    log = work/'voila.log'
+    env = {**os.environ, 'IMGCLS_PANEL_CONFIG': str(cfg), 'JUPYTER_RUNTIME_DIR': str(work/'runtime')}
+    with log.open('w') as out:
+        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(PANEL_NB), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
+                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(proc, port, log)
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
+        try: proc.wait(timeout=20)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} is missing: run scripts/setup.sh (it installs chromium)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def panel(browser, panel_url):
+    "A fresh page (and kernel) with the panel, allowed to reach only the Voila server."
+    page = browser.new_page(viewport={'width': 1100, 'height': 1400})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(panel_url) else route.abort())
+    page.goto(panel_url, timeout=SLOW)
+    page.locator('.imgcls-train').wait_for(timeout=SLOW)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def set_text(page, css: str, value):
+    "Type `value` into the input of the widget with class `css` and commit it, as a user does."
+    box = page.locator(f'{css} input')
+    box.fill(str(value))
+    box.press('Enter')
+
+
+def count_curve_updates(page):
+    "Count from now on how often the curves image is replaced."
+    page.evaluate("""() => { window.curveUpdates = 0;
+        new MutationObserver(records => window.curveUpdates += records.length).observe(document.querySelector('.imgcls-curves'), {attributes: true, attributeFilter: ['src']}); }""")
+
+
+def test_pick_architecture_train_and_predict(panel, runs, digits):
+    _, runs_dir = runs
+    set_text(panel, '.imgcls-model-filter', 'tiny')
+    panel.locator('.imgcls-model-architecture select').select_option(label='tiny_net')
+    set_text(panel, '.imgcls-training-num_epochs', 3)
+    expected = 'model.architecture=tiny_net training.num_epochs=3'
+    panel.get_by_text(expected).wait_for()  # the kernel has the settings
+    count_curve_updates(panel)
+    panel.locator('.imgcls-train').click()
+    metrics = panel.locator('.imgcls-metrics')
+    metrics.get_by_text('Final val accuracy').wait_for(timeout=SLOW)
+    assert panel.evaluate('window.curveUpdates') >= 3 + 3 * 4  # every epoch and every 5 of the 20 batches redraw one image
+    assert panel.locator('img.imgcls-curves').count() == 1
+    run_dir = runs_dir/'arch_tiny_net_epochs_3'
+    assert str(run_dir) in metrics.inner_text()
+    assert 'status: completed' in (run_dir/'summary.txt').read_text()
+    assert 'architecture: tiny_net' in (run_dir/'config.yaml').read_text()
+    assert panel.locator('img.imgcls-confusion').is_visible()
+
+    seven = sorted((digits/'test'/'7').glob('*.png'))[0]
+    with panel.expect_file_chooser() as chooser: panel.locator('.imgcls-upload').click()
+    chooser.value.set_files(str(seven))
+    panel.locator('.imgcls-predictions').get_by_text(seven.name).wait_for(timeout=SLOW)
+    assert panel.locator('.imgcls-predictions').inner_text().count('%') == 3
+
+
+def test_stop_saves_last_checkpoint(panel, runs):
+    _, runs_dir = runs
+    set_text(panel, '.imgcls-training-num_epochs', 50)
+    panel.get_by_text('training.num_epochs=50').wait_for()
+    panel.locator('.imgcls-train').click()
+    panel.locator('.imgcls-status').get_by_text('batch').wait_for(timeout=SLOW)  # training is under way
+    panel.locator('.imgcls-stop').click()
+    panel.locator('.imgcls-message').get_by_text('Stopped at epoch').wait_for(timeout=SLOW)
+    run_dir = runs_dir/'epochs_50'
+    assert (run_dir/'weights'/'last.pt').is_file()
+    assert 'status: stopped' in (run_dir/'summary.txt').read_text()
+    expect(panel.locator('.imgcls-stop')).to_be_disabled()
+    expect(panel.locator('.imgcls-train')).to_be_enabled()
