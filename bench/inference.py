@@ -14,12 +14,13 @@ from imgcls.inference import Run, predict, _probs
 from imgcls.models import build_model
 
 
-def best_of(fn, repeats):
-    "Fastest of `repeats` timed calls (the machine is shared and noisy)."
-    times = []
+def interleaved(fns: dict, repeats: int) -> dict:
+    "Best time of each function, run in alternating rounds so that noise hits all alike."
+    times = {k: [] for k in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
-    return min(times)
+        for k, fn in fns.items():
+            t0 = time.perf_counter(); fn(); times[k].append(time.perf_counter() - t0)
+    return {k: min(v) for k, v in times.items()}
 
 
 def bare_loop(model, root, size, batch):
@@ -44,18 +45,16 @@ def main(argv=None):
     model = build_model(a.arch, 10).eval()
     run = Run(tmp, cfg, model, [str(i) for i in range(10)], torch.device('cpu'), tmp/'none.pt', 0)
     bare, n = bare_loop(model, root, a.size, a.batch)
-    rows = {'bare torchvision loop (files)': best_of(bare, a.repeats),
-            'imgcls predict (files)': best_of(lambda: predict(run, root, batch_size=a.batch), a.repeats),
-            'imgcls predict bf16 (files)': best_of(lambda: predict(run, root, batch_size=a.batch, bf16=True), a.repeats)}
     tfm = build_transforms(cfg.transforms.test)
     batches = [torch.stack([tfm(read_image(path)) for path, _ in datasets.ImageFolder(root).samples[i:i + a.batch]])
                for i in range(0, n, a.batch)]
-    def model_only(fn):
-        return lambda: [fn(xb) for xb in batches]
-    with torch.no_grad():
-        rows['bare model (tensors)'] = best_of(model_only(lambda xb: model(xb).softmax(1)), a.repeats)
-    rows['imgcls model path (tensors)'] = best_of(model_only(lambda xb: _probs(run, xb, False, False, False)), a.repeats)
-    rows['imgcls model path bf16 (tensors)'] = best_of(model_only(lambda xb: _probs(run, xb, False, True, False)), a.repeats)
+    def bare_tensors():
+        with torch.no_grad(): [model(xb).softmax(1) for xb in batches]
+    rows = interleaved({'bare torchvision loop (files)': bare, 'imgcls predict (files)': lambda: predict(run, root, batch_size=a.batch),
+                        'imgcls predict bf16 (files)': lambda: predict(run, root, batch_size=a.batch, bf16=True)}, a.repeats)
+    rows.update(interleaved({'bare model (tensors)': bare_tensors,
+                             'imgcls model path (tensors)': lambda: [_probs(run, xb, False, False, False) for xb in batches],
+                             'imgcls model path bf16 (tensors)': lambda: [_probs(run, xb, False, True, False) for xb in batches]}, a.repeats))
     print(f'{a.arch}, {n} digits PNGs at {a.size}px, batch {a.batch}, torch {torch.__version__}, {torch.get_num_threads()} threads, best of {a.repeats}')
     print(f"{'pipeline':36} {'images/s':>10}")
     for k, s in rows.items(): print(f'{k:36} {n / s:10.0f}')
@@ -64,6 +63,9 @@ def main(argv=None):
     print(f"ratio imgcls/bare (tensors): {ips['imgcls model path (tensors)'] / ips['bare model (tensors)']:.2f}  (target >= 1.0)")
     print(f"bf16 gain (files):   {ips['imgcls predict bf16 (files)'] / ips['imgcls predict (files)']:.2f}x")
     print(f"bf16 gain (tensors): {ips['imgcls model path bf16 (tensors)'] / ips['imgcls model path (tensors)']:.2f}x")
+    return {'files': ips['imgcls predict (files)'] / ips['bare torchvision loop (files)'], 'tensors': ips['imgcls model path (tensors)'] / ips['bare model (tensors)'],
+            'bf16_files': ips['imgcls predict bf16 (files)'] / ips['imgcls predict (files)'],
+            'bf16_tensors': ips['imgcls model path bf16 (tensors)'] / ips['imgcls model path (tensors)']}
 
 
 if __name__ == '__main__':

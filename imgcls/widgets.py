@@ -152,7 +152,7 @@ def predictions_html(results: list, files=()) -> str:
     thumbs = {f['name']: f"data:{f['type'] or 'image/png'};base64,{base64.b64encode(f['content']).decode()}" for f in files}
     rows = []
     for r in results:
-        img = f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">' if r['source'] in thumbs else ''
+        img = f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">' if r['source'] in thumbs and 'error' not in r else ''
         top = message_html(r['error']) if 'error' in r else '<br>'.join(
             f'{_bar(p)} {html.escape(str(c))} {p:.1%}' for c, p in zip(r['classes'], r['probs']))
         rows.append(f'<div style="display:flex;gap:10px;align-items:center;margin:4px 0">{img}<div><b>{html.escape(r["source"])}</b><br>{top}</div></div>')

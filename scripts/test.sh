@@ -2,6 +2,7 @@
 # README command 2 (and CI): set up, check the notebooks are clean and exported, run nbdev-test, then pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+suite_start=$(date +%s)
 
 snapshot() { find nbs imgcls README.md -type f -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha1sum; }
 check_unchanged() {  # $1: what changed, $2: snapshot before
@@ -18,4 +19,5 @@ before=$(snapshot); bash scripts/readme.sh >/dev/null; check_unchanged "README.m
 start=$(date +%s)
 nbdev-test --n-workers 2 --timing
 echo "nbdev-test took $(( $(date +%s) - start ))s"
-python -m pytest -q tests
+python -m pytest -q -p no:cacheprovider tests
+echo "scripts/test.sh after set-up took $(( $(date +%s) - suite_start ))s"

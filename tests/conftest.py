@@ -27,3 +27,18 @@ def imgcls(*args, cwd=None, check=True, **kw):
     if check and res.returncode != 0:
         raise AssertionError(f'imgcls {args} exited {res.returncode}\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}')
     return res
+
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+
+@pytest.fixture(scope='session')
+def browser():
+    "One headless Chromium for the whole session (Playwright's sync API allows one running instance per thread)."
+    if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} is missing: run scripts/setup.sh (it installs chromium)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

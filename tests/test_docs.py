@@ -11,9 +11,6 @@ from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
 SITE, NBS = ROOT/'_site', ROOT/'nbs'
-CHROMIUM = '/usr/bin/chromium'  # scripts/setup.sh installs it
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
 MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
@@ -38,15 +35,6 @@ def base_url():
     yield f'http://127.0.0.1:{server.server_address[1]}/'
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope='session')
-def browser():
-    if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} is missing: run scripts/setup.sh (it installs chromium)')
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def visit(browser, url: str, base_url: str) -> dict:

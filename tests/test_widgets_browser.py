@@ -5,9 +5,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-CHROMIUM = '/usr/bin/chromium'  # scripts/setup.sh installs it
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
 PANEL_NB = Path(__file__).parent/'widgets_panel.ipynb'
 SLOW = 180_000  # ms: page loads start a kernel that imports torch; the machine may be busy
 
@@ -56,16 +53,6 @@ def panel_url(runs, tmp_path_factory):
         os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
         try: proc.wait(timeout=20)
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} is missing: run scripts/setup.sh (it installs chromium)')
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
