@@ -2,6 +2,7 @@
 
 Run: python bench/run.py [--suite-log LOG]   (LOG: the output of `bash scripts/test.sh`, for the test-suite rows)
      python bench/run.py --render --suite-log LOG   (re-render RESULTS.md from bench/results.json without re-running)
+     python bench/run.py --only train data          (re-measure some benchmarks, keep the other rows)
 Every ratio compares against a baseline measured in the same run on the same machine.
 """
 import argparse, json, re, sys
@@ -31,8 +32,14 @@ def suite_rows(log):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--suite-log'); p.add_argument('--render', action='store_true'); a = p.parse_args(argv)
-    rows = json.loads((HERE/'results.json').read_text()) if a.render else measure()
+    p.add_argument('--suite-log'); p.add_argument('--render', action='store_true'); p.add_argument('--only', nargs='+', choices=list(GROUPS))
+    a = p.parse_args(argv)
+    if a.render: rows = json.loads((HERE/'results.json').read_text())
+    elif a.only:
+        fresh = measure(a.only)
+        rows = [r for r in json.loads((HERE/'results.json').read_text()) if not r[0].startswith(tuple(p for g in a.only for p in GROUPS[g]))]
+        rows = sorted(rows + fresh, key=lambda r: ORDER.index(next(g for g, ps in GROUPS.items() if r[0].startswith(ps))))
+    else: rows = measure(list(GROUPS))
     (HERE/'results.json').write_text(json.dumps(rows, indent=1))
     if a.suite_log: rows += [(f'6. test suite: {n}', v, r, c) for n, v, r, c in suite_rows(a.suite_log)]
     table = ['| benchmark | measured | ratio | workload / notes |', '|---|---|---|---|'] + [f'| {" | ".join(map(str, r))} |' for r in rows]
@@ -43,8 +50,37 @@ def main(argv=None):
     print(text)
 
 
-def measure() -> list:
-    "Run every benchmark; one table row each."
+GROUPS = {'train': ('1.', '3.'), 'overhead': ('2.',), 'scale': ('4.',), 'startup': ('5.',), 'data': ('data loader',), 'inference': ('inference',)}
+ORDER = list(GROUPS)
+
+
+def measure(groups) -> list:
+    "Run the benchmarks of `groups`; one table row each."
+    rows = []
+    if 'train' in groups: rows += train_rows()
+    if 'overhead' in groups:
+        ov = overhead.main([])
+        rows.append(('2. framework overhead', f"{ov['imgcls']:.3f} s vs {ov['bare']:.3f} s per epoch", f"{ov['overhead']:+.1%}",
+                     f"{ov['arch']} {ov['size']} px, batch {ov['batch']}, fp32, preloaded tensors; target <= 3 %"))
+    if 'scale' in groups:
+        for r in scale.main([]):
+            rows.append((f"4. scale, {r['train_images']} train images, cache budget {r['cache_budget_mb']} MiB",
+                         f"{r['epoch_s']:.1f} s/epoch, peak RSS {r['peak_mb']:.0f} MiB", f"{1000 * r['epoch_s'] / r['train_images']:.2f} s per 1k images",
+                         f"simple_cnn 28 px, batch 64, bf16 where native; cached {r['cache_mb']:.0f} MiB"))
+    if 'startup' in groups:
+        for k, v in startup.main().items(): rows.append((f'5. start-up: {k}', f'{v:.3f} s', '', 'target < 0.5 s'))
+    if 'data' in groups:
+        for d in data.main([]):
+            rows.append((f"data loader: {d['name']}", f"{d['rows'][-1][1]:.0f} vs {d['rows'][-1][2]:.0f} img/s (last epoch)", f"{d['ratio']:.2f}x from epoch 2",
+                         f"{d['images']} images -> {d['output']}, batch 64, 2 workers each; target >= 3x (issue 3)"))
+    if 'inference' in groups:
+        inf = inference.main([])
+        rows.append(('inference: imgcls predict vs bare torchvision loop', f"{inf['files']:.2f}x (files), {inf['tensors']:.2f}x (tensors)", '', 'target >= 1.0 (issue 6)'))
+        rows.append(('inference: bf16 vs fp32', f"{inf['bf16_files']:.2f}x (files), {inf['bf16_tensors']:.2f}x (tensors)", '', 'resnet18 64 px, batch 64'))
+    return rows
+
+
+def train_rows() -> list:
     rows = []
     tr = train.main([])
     ours, theirs = tr['ours'], tr['theirs']
@@ -53,22 +89,8 @@ def measure() -> list:
         rows.append((f'1. end-to-end epoch {i + 1} (train + val)', f"{o['train_s'] + o['val_s']:.1f} s vs {t['train_s'] + t['val_s']:.1f} s",
                      f"{(t['train_s'] + t['val_s']) / (o['train_s'] + o['val_s']):.2f}x", f"{wl}; imgcls {tr['precision']} + channels_last + cache vs tutorial fp32"))
     rows.append(('1. end-to-end, 2 epochs', f"val acc {ours[-1]['val_acc']:.4f} vs {theirs[-1]['val_acc']:.4f}", f"{tr['speedup']:.2f}x", 'target >= 1.6x at equal or better accuracy'))
-    ov = overhead.main([])
-    rows.append(('2. framework overhead', f"{ov['imgcls']:.3f} s vs {ov['bare']:.3f} s per epoch", f"{ov['overhead']:+.1%}",
-                 f"{ov['arch']} {ov['size']} px, batch {ov['batch']}, fp32, preloaded tensors; target <= 3 %"))
     rows.append(('3. training FLOP/s', f"{tr['gflops']:.0f} GFLOP/s", f"{tr['gflops'] / tr['rates']['fp32']:.0%} of fp32, {tr['gflops'] / tr['rates']['bf16']:.0%} of bf16 matmul",
                  f"matmul 2048^2: fp32 {tr['rates']['fp32']:.0f}, bf16 {tr['rates']['bf16']:.0f} GFLOP/s measured in the same run"))
-    for r in scale.main([]):
-        rows.append((f"4. scale, {r['train_images']} train images, cache budget {r['cache_budget_mb']} MiB",
-                     f"{r['epoch_s']:.1f} s/epoch, peak {r['peak_mb']:.0f} MiB", f"{1000 * r['epoch_s'] / r['train_images']:.2f} s per 1k images",
-                     f"simple_cnn 28 px, batch 64, bf16 where native; cached {r['cache_mb']:.0f} MiB"))
-    for k, v in startup.main().items(): rows.append((f'5. start-up: {k}', f'{v:.3f} s', '', 'target < 0.5 s'))
-    for d in data.main([]):
-        rows.append((f"data loader: {d['name']}", f"{d['rows'][-1][1]:.0f} vs {d['rows'][-1][2]:.0f} img/s (last epoch)", f"{d['ratio']:.2f}x from epoch 2",
-                     f"{d['images']} images -> {d['output']}, batch 64, 2 workers; target >= 3x (issue 3)"))
-    inf = inference.main([])
-    rows.append(('inference: imgcls predict vs bare torchvision loop', f"{inf['files']:.2f}x (files), {inf['tensors']:.2f}x (tensors)", '', 'target >= 1.0 (issue 6)'))
-    rows.append(('inference: bf16 vs fp32', f"{inf['bf16_files']:.2f}x (files), {inf['bf16_tensors']:.2f}x (tensors)", '', 'resnet18 64 px, batch 64'))
     return rows
 
 

@@ -22,7 +22,7 @@ print(json.dumps({{'train_images': len(t.data.train_loader.dataset), 'epoch_s': 
 
 
 def one(root, arch, cache_mb):
-    overrides = [f'data.data_dir={root}', 'data.num_workers=2', f'model.architecture={arch}', 'training.num_epochs=1', 'deterministic=false',
+    overrides = [f'data.data_dir={root}', f'model.architecture={arch}', 'training.num_epochs=1', 'deterministic=false',
                  'training.precision=auto', 'training.channels_last=true', f'data.cache_mb={cache_mb}', 'output.runs_dir=' + str(Path(root).parent/'runs'),
                  *(f'transforms.{s}.resize=28' for s in ('train', 'val', 'test'))]
     out = subprocess.run([sys.executable, '-c', CHILD.format(bench=str(Path(__file__).parent), overrides=overrides)], capture_output=True, text=True)

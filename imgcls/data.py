@@ -8,22 +8,22 @@ __all__ = ['SPLITS', 'BUILTIN_DATASETS', 'IMAGE_SUFFIXES', 'SPLIT_ALIASES', 'PRE
            'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Data', 'read_manifest', 'write_manifest',
            'build_data', 'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
-# %% ../nbs/01_data.ipynb #72310bcd
+# %% ../nbs/01_data.ipynb #34b5a682
 import math, os, random, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from torch.utils.data import Dataset, DataLoader, Sampler
+from torch.utils.data import Dataset, DataLoader, Sampler, get_worker_info
 from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms import v2
 from omegaconf import DictConfig
 
-# %% ../nbs/01_data.ipynb #f0b08ac0
+# %% ../nbs/01_data.ipynb #f49e04b1
 class DataError(ValueError):
     "A data folder that cannot be used; the message names the path and the fix."
 
-# %% ../nbs/01_data.ipynb #ffc92c57
+# %% ../nbs/01_data.ipynb #6f08c410
 SPLITS = ('train', 'val', 'test')
 
 def _stratified_split(labels, fractions, seed):
@@ -55,7 +55,7 @@ def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/01_data.ipynb #c67f35fa
+# %% ../nbs/01_data.ipynb #43b81c8c
 BUILTIN_DATASETS = {'digits': write_digits}  # written on first use when data.data_dir names them
 
 def ensure_data_dir(data_dir) -> Path:
@@ -67,7 +67,7 @@ def ensure_data_dir(data_dir) -> Path:
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(BUILTIN_DATASETS)}.")
 
-# %% ../nbs/01_data.ipynb #2e88c936
+# %% ../nbs/01_data.ipynb #e656146a
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm')
 SPLIT_ALIASES = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
 
@@ -128,7 +128,7 @@ def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve',
     elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
     return classes, rows, carved
 
-# %% ../nbs/01_data.ipynb #3175354d
+# %% ../nbs/01_data.ipynb #4b63d760
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
     if num_classes is None: return len(classes)
@@ -137,7 +137,7 @@ def check_num_classes(num_classes, classes) -> int:
                         f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
     return num_classes
 
-# %% ../nbs/01_data.ipynb #4f75ac86
+# %% ../nbs/01_data.ipynb #51c2c832
 import warnings
 warnings.filterwarnings('ignore', message='The image decoding and encoding capabilities of TorchVision are deprecated')
 
@@ -154,7 +154,7 @@ def read_image(path) -> torch.Tensor:
     except RuntimeError: return _read_pil(path)
     return v2.functional.to_dtype(img, torch.uint8, scale=True) if img.dtype != torch.uint8 else img
 
-# %% ../nbs/01_data.ipynb #d0dcbcba
+# %% ../nbs/01_data.ipynb #162d2f62
 def _shorter_side_to(img: torch.Tensor, side: int) -> torch.Tensor:
     h, w = img.shape[-2:]
     if min(h, w) <= side: return img
@@ -165,14 +165,11 @@ def _ignore_sigint(worker_id):
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-class _Decode(Dataset):
-    "Decode (and shrink) one image; errors are returned, not raised."
-    def __init__(self, paths, side): self.paths, self.side = paths, side
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i):
-        try: img = read_image(self.paths[i])
-        except Exception as e: return i, None, f'{type(e).__name__}: {str(e).splitlines()[0][:200]}', None
-        return i, _shorter_side_to(img, self.side) if self.side else None, None, tuple(img.shape[-2:])
+def _decode(path: str, side: int) -> tuple:
+    "(image shrunk to `side` or None, error or None, (h, w) or None) for one file; errors are returned, not raised."
+    try: img = read_image(path)
+    except Exception as e: return None, f'{type(e).__name__}: {str(e).splitlines()[0][:200]}', None
+    return (_shorter_side_to(img, side) if side else None), None, tuple(img.shape[-2:])
 
 class ImageCache:
     "Decoded uint8 images in one flat buffer, indexed by sample number."
@@ -197,21 +194,24 @@ class ScanResult:
     sizes: dict
     cache: 'ImageCache'
 
-def scan_images(paths: list, num_workers: int = 0, side: int = 0, cache_mb: int = 0) -> ScanResult:
+def scan_images(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -> ScanResult:
     "Decode every image once: find unreadable files, record sizes, cache resized uint8 images within `cache_mb`."
+    from concurrent.futures import ThreadPoolExecutor
     keep, budget, used, bad, sizes, images = side and cache_mb > 0, cache_mb * 2**20, 0, {}, {}, {}
-    loader = DataLoader(_Decode(paths, side if keep else 0), batch_size=None, num_workers=num_workers,
-                        worker_init_fn=_ignore_sigint if num_workers else None, collate_fn=lambda x: x)
-    for i, img, err, size in loader:
-        if err: bad[paths[i]] = err; continue
-        sizes[i] = size
-        if keep:
-            used += img.numel()
-            if used > budget: keep, images = False, {}
-            else: images[i] = img
+    chunks = [paths[i:i + 64] for i in range(0, len(paths), 64)]
+    decode_chunk = lambda chunk: [_decode(p, side if keep else 0) for p in chunk]
+    with ThreadPoolExecutor(max(1, threads)) as pool:  # the decoders release the GIL
+        results = (r for rs in pool.map(decode_chunk, chunks) for r in rs)
+        for i, (img, err, size) in enumerate(results):
+            if err: bad[paths[i]] = err; continue
+            sizes[i] = size
+            if keep:
+                used += img.numel()
+                if used > budget: keep, images = False, {}
+                else: images[i] = img
     return ScanResult(bad, sizes, ImageCache(images) if keep else None)
 
-# %% ../nbs/01_data.ipynb #c044a61f
+# %% ../nbs/01_data.ipynb #0aa07f66
 PRESETS = {'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='none', random_erasing=0.0),
            'light': dict(crop='random_resized', scale_min=0.6, hflip=0.5, color_jitter=0.1, auto_augment='none', random_erasing=0.0),
            'strong': dict(crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25)}
@@ -250,7 +250,7 @@ def batch_mixer(tf, num_classes: int):
              ([v2.CutMix(alpha=tf.cutmix, num_classes=num_classes)] if tf.cutmix > 0 else [])
     return None if not mixers else mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
-# %% ../nbs/01_data.ipynb #631cc435
+# %% ../nbs/01_data.ipynb #f60669d2
 class SeededImages(Dataset):
     "Images with labels; `ds[(index, seed)]` applies `transform` under `seed`."
     def __init__(self, samples: list, classes, transform=None, cache: ImageCache = None, offset: int = 0):
@@ -264,13 +264,18 @@ class SeededImages(Dataset):
     def __getitem__(self, item):
         idx, seed = item if isinstance(item, tuple) else (item, item)
         img = self.image(idx)
-        if self.transform is not None:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                img = self.transform(img)
-        return img, self.samples[idx][1]
+        return (self._transform(img, seed) if self.transform is not None else img), self.samples[idx][1]
+    def _transform(self, img, seed):
+        gen = torch.default_generator
+        if get_worker_info() is not None:  # a worker's RNG serves nothing else: no need to restore it
+            gen.manual_seed(seed)
+            return self.transform(img)
+        state = gen.get_state()
+        gen.manual_seed(seed)
+        try: return self.transform(img)
+        finally: gen.set_state(state)
 
-# %% ../nbs/01_data.ipynb #8afe5cfe
+# %% ../nbs/01_data.ipynb #cf3f5a4a
 class SeededRandomSampler(Sampler):
     "Yields `(index, seed)` in a random order (or drawn by `weights`); all from `generator`. The first `skip` pairs are left out."
     def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1, weights: torch.Tensor = None):
@@ -290,10 +295,13 @@ class ShardSampler(Sampler):
     def __len__(self): return len(self.indices)
     def __iter__(self): return iter(self.indices)
 
-# %% ../nbs/01_data.ipynb #75e8ed08
-def default_num_workers() -> int:
-    "Data-loading workers suited to this machine: one per core, at most 4."
-    return min(4, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
+# %% ../nbs/01_data.ipynb #c03a32bd
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+def default_num_workers(cached: bool = False) -> int:
+    "Loader workers suited to this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
+    return 0 if cached and _cores() <= 2 else min(4, _cores())
 
 @dataclass
 class Data:
@@ -333,8 +341,8 @@ def build_data(cfg: DictConfig, pin_memory: bool = False, rank: int = 0, world: 
     d, tf = cfg.data, apply_preset(cfg.transforms)
     classes, rows, carved = find_samples(ensure_data_dir(d.data_dir), tuple(d.fractions), d.missing_test, cfg.seed)
     if manifest is not None: rows = read_manifest(manifest)
-    nw = default_num_workers() if d.num_workers is None else d.num_workers
-    scan = scan_images([p for p, _, _ in rows], nw, cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
+    scan = scan_images([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
+    nw = default_num_workers(scan.cache is not None) if d.num_workers is None else d.num_workers
     keep = [k for k, (p, _, _) in enumerate(rows) if p not in scan.bad]
     rows = [rows[k] for k in keep]
     cache = _reindex(scan.cache, keep) if scan.cache is not None else None
@@ -367,14 +375,14 @@ class _Subset:
     def __contains__(self, i): return self.keys[i] in self.cache
     def __getitem__(self, i): return self.cache[self.keys[i]]
 
-# %% ../nbs/01_data.ipynb #bda540a0
+# %% ../nbs/01_data.ipynb #ea1e7d28
 def class_weights(counts) -> torch.Tensor:
     "Inverse-frequency loss weights, scaled to average 1."
     c = torch.tensor(counts, dtype=torch.float32).clamp(min=1)
     w = 1.0 / c
     return w * len(c) / w.sum()
 
-# %% ../nbs/01_data.ipynb #617e8a22
+# %% ../nbs/01_data.ipynb #43b48420
 def dataset_summary(data: Data) -> str:
     "Images per class per split, size range, skipped files and an imbalance flag, as text."
     counts = {s: np.bincount([c for _, c, sp in data.manifest if sp == s], minlength=len(data.classes)) for s in SPLITS}
@@ -412,7 +420,7 @@ def show_batch(data: Data, n: int = 16, cols: int = 8):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #a6c3c4c8
+# %% ../nbs/01_data.ipynb #fa856d2a
 FASHION_MNIST_DIRS = ('/usr/share/datasets/fashion-mnist',)
 FASHION_MNIST_CLASSES = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot')
 HYMENOPTERA_URL = 'https://download.pytorch.org/tutorial/hymenoptera_data.zip'

@@ -6,7 +6,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everyth
            'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
            'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #ff168201
+# %% ../nbs/05_train.ipynb #4683b85d
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -20,7 +20,7 @@ from .models import build_model, check_input_size, split_parameters, freeze_back
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #63b3b27a
+# %% ../nbs/05_train.ipynb #8aa42c87
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -40,7 +40,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #feb4c463
+# %% ../nbs/05_train.ipynb #e1f5d5d9
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
@@ -53,7 +53,7 @@ def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
     return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
 
-# %% ../nbs/05_train.ipynb #daa65ad3
+# %% ../nbs/05_train.ipynb #7630e133
 class Schedule:
     "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
@@ -92,7 +92,7 @@ class Schedule:
         self.per_step.load_state_dict(sd['per_step'])
         if self.plateau: self.plateau.load_state_dict(sd['plateau'])
 
-# %% ../nbs/05_train.ipynb #db0405b1
+# %% ../nbs/05_train.ipynb #3bdaadcf
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -108,7 +108,7 @@ def autocast_dtype(precision: str, device: torch.device):
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if device.type == 'cpu' and cpu_has_bf16() else None
 
-# %% ../nbs/05_train.ipynb #fc848e61
+# %% ../nbs/05_train.ipynb #82b25d1e
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
     "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
@@ -137,7 +137,7 @@ def write_eval_report(run_dir, split: str, result: dict, dataset, classes, write
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
                               losses=result['losses'], probs=result['probs'], load_image=dataset.image)
 
-# %% ../nbs/05_train.ipynb #b709c5e4
+# %% ../nbs/05_train.ipynb #b869ee64
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -151,7 +151,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #dbe0f311
+# %% ../nbs/05_train.ipynb #483c9050
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -174,7 +174,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #71900893
+# %% ../nbs/05_train.ipynb #4026d927
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -193,7 +193,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #3fb31f6a
+# %% ../nbs/05_train.ipynb #4da8dc00
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
     def __init__(self, device_name: str):
@@ -229,12 +229,12 @@ def merge_eval(parts: list) -> dict:
     keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
-# %% ../nbs/05_train.ipynb #44e0fac0
+# %% ../nbs/05_train.ipynb #35398d8b
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
-        self.stop_reason, self.resume_ckpt, self.results, self.built = None, None, None, False
+        self.stop_reason, self.resume_ckpt, self.results, self.built, self.writer = None, None, None, False, None
         if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides), None
         else:
             if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
@@ -365,7 +365,9 @@ class Training:
             self.scaler.scale(loss / t.grad_accum).backward()
             st['batch'] += 1
             boundary = st['batch'] % t.grad_accum == 0 or st['batch'] == n_batches
-            if boundary: self._optimizer_step()
+            if boundary:
+                self._optimizer_step()
+                if self.writer is not None and st['global_step'] % t.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), st['global_step'])
             loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
             if self.dist.is_main: self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st['batch'], num_batches=n_batches, loss=loss.detach())
             if boundary and st['batch'] < n_batches and self.dist.any(self._stop.is_set()):
@@ -414,8 +416,8 @@ class Training:
         if patience is not None and st['bad_epochs'] >= patience and epoch + 1 < cfg.training.num_epochs: st['early_stopped'] = epoch + 1
         self._save('last.pt', *(['best.pt'] if improved else []))
         if writer is not None:
-            for k in ('loss', 'acc'): writer.add_scalars(k, {'train': row[f'train_{k}'], 'val': row[f'val_{k}']}, epoch + 1)
-            for k in ('train_loss', 'train_acc', 'val_loss', 'val_acc'): writer.add_scalar(k.replace('_', '/', 1), row[k], epoch + 1)
+            for split in ('train', 'val'):
+                for k in ('loss', 'acc'): writer.add_scalar(f'{k}/{split}', row[f'{split}_{k}'], epoch + 1)
             for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
         logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
                     f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
@@ -470,13 +472,13 @@ class Training:
         self._start()
         main = self.dist.is_main
         with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext():
-            writer = _writer(self) if main else None
+            writer = self.writer = _writer(self) if main else None
             try: self._loop(writer)
             except BaseException:
                 if main: write_summary(self.run_dir, self, 'failed')
                 raise
             finally:
-                if writer is not None: writer.close()
+                if writer is not None: writer.close(); self.writer = None
         if main: self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=self.state['history'], results=self.results)
         return self.run_dir
 
@@ -524,7 +526,7 @@ def _flatten(d: dict, prefix: str = '') -> dict:
         else: out[prefix + k] = v
     return out
 
-# %% ../nbs/05_train.ipynb #40479780
+# %% ../nbs/05_train.ipynb #442ff36c
 def suggest_lr(lrs: list, losses: list) -> float:
     "The rate of steepest loss descent before the loss minimum."
     losses = np.asarray(losses, dtype=float)
@@ -547,7 +549,7 @@ def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
     "Run an LR range test for the model and data of a config; see `Training.lr_find`."
     return Training(config_file, overrides).lr_find(**kwargs)
 
-# %% ../nbs/05_train.ipynb #3403aaba
+# %% ../nbs/05_train.ipynb #f6906108
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -575,7 +577,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #0d9f5232
+# %% ../nbs/05_train.ipynb #6e1642e1
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)

@@ -59,3 +59,9 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_config):
 def test_bad_argument_exits_2_with_usage():
     res = imgcls('fly', check=False)
     assert res.returncode == 2 and 'usage: imgcls' in res.stderr
+
+
+def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_config):
+    for arch in ('tiny_net', 'simple_cnn'):
+        imgcls('train', '--config', quick_config, '--no-progress', f'model.architecture={arch}', 'training.num_epochs=1')
+        assert 'status: completed' in (tmp_path/'runs'/f'arch_{arch}_epochs_1'/'summary.txt').read_text()
