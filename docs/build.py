@@ -95,6 +95,7 @@ def main():
         for c in nb.cells:
             if c.cell_type == 'markdown': c.source = fix_links(c.source, here, pages, targets, site)
         if here == 'index': nb.cells.append(mk_cell(toctrees(sidebar), 'markdown'))
+        nb.metadata['language_info'] = {'name': 'python', 'pygments_lexer': 'ipython3'}  # cells may hold !shell and %magic lines
         (SRC/here).parent.mkdir(parents=True, exist_ok=True)
         write_nb(nb, SRC/f'{here}.ipynb')
 
