@@ -4,11 +4,11 @@
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
            'predict_command', 'export_command', 'data_command', 'main']
 
-# %% ../nbs/08_cli.ipynb #6bf6f475
+# %% ../nbs/08_cli.ipynb #b7060dea
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #ace5094f
+# %% ../nbs/08_cli.ipynb #b6479535
 EPILOG = """examples:
   imgcls train                                        # train on the built-in digits (runs/base)
   imgcls train training.batch_size=32 optimizer.lr=0.01  # runs/batch_32_lr_0.01
@@ -63,14 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
-# %% ../nbs/08_cli.ipynb #9513f318
+# %% ../nbs/08_cli.ipynb #241e3d8b
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
     if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
     return runs[-1].parent
 
-# %% ../nbs/08_cli.ipynb #9a4f0cb3
+# %% ../nbs/08_cli.ipynb #2516995e
 class ProgressBars:
     "tqdm progress bars driven by training events."
     def __init__(self, training, every: int = 5):
@@ -86,7 +86,7 @@ class ProgressBars:
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None
 
-# %% ../nbs/08_cli.ipynb #e5dfbd18
+# %% ../nbs/08_cli.ipynb #25b56fb5
 INTERRUPTED = 130
 
 def train_command(args) -> int:
@@ -97,7 +97,7 @@ def train_command(args) -> int:
     t = Training(args.config, args.overrides, args.resume)
     if not args.no_progress: ProgressBars(t)
     with logging_redirect_tqdm(loggers=[logger]): run_dir = t.run()
-    print(run_dir)
+    if t.dist.is_main: print(run_dir)  # once, not once per torchrun process
     return INTERRUPTED if t.stop_reason == 'interrupted' else 0
 
 def infer_command(args) -> int:

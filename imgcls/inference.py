@@ -3,19 +3,19 @@
 # %% auto #0
 __all__ = ['EXPORT_FORMATS', 'Run', 'load_run', 'evaluate', 'predict', 'predictions_to_csv', 'export_metadata', 'export_run']
 
-# %% ../nbs/06_inference.ipynb #05dd1129
+# %% ../nbs/06_inference.ipynb #11dabd25
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, DataError, build_transforms, read_image, IMAGE_SUFFIXES
+from .data import build_data, DataError, build_transforms, read_image, list_images
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, CheckpointError
 from .train import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 
-# %% ../nbs/06_inference.ipynb #3c54e73d
+# %% ../nbs/06_inference.ipynb #e98ab568
 @dataclass
 class Run:
     "A trained model with what is needed to use it: its config, class names and folder."
@@ -46,7 +46,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
     model.load_state_dict(ck['model'])
     return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'])
 
-# %% ../nbs/06_inference.ipynb #8eed91e9
+# %% ../nbs/06_inference.ipynb #b1d52f87
 def evaluate(run: Run, split: str = 'test') -> dict:
     "Score `run` on `split`, writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
@@ -64,14 +64,14 @@ def evaluate(run: Run, split: str = 'test') -> dict:
                     f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}")
     return {'loss': r['loss'], **report}
 
-# %% ../nbs/06_inference.ipynb #74b3961e
+# %% ../nbs/06_inference.ipynb #db3df91f
 def _expand(inputs) -> list:
     "Flatten `inputs` into single items, listing image files inside folders."
     if isinstance(inputs, (str, Path, torch.Tensor)) or not hasattr(inputs, '__iter__'): inputs = [inputs]
     items = []
     for x in inputs:
         if isinstance(x, (str, Path)) and Path(x).is_dir():
-            items += sorted(p for p in Path(x).rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)
+            items += list_images(x)
         else: items.append(x)
     return items
 
@@ -114,7 +114,7 @@ def predict(run: Run, inputs, topk: int = 3, batch_size: int = 64, tta: bool = F
     flush()
     return results
 
-# %% ../nbs/06_inference.ipynb #7ac76ef2
+# %% ../nbs/06_inference.ipynb #1f4c65dd
 def predictions_to_csv(results: list, path) -> Path:
     "Write `predict` results to a CSV file: source, top-k classes and probabilities, error."
     import csv
@@ -128,7 +128,7 @@ def predictions_to_csv(results: list, path) -> Path:
             w.writerow([r['source']] + pairs + [''] * (2 * k - len(pairs)) + [r.get('error', '')])
     return path
 
-# %% ../nbs/06_inference.ipynb #db8c05a1
+# %% ../nbs/06_inference.ipynb #704acc50
 EXPORT_FORMATS = {'onnx': '.onnx', 'torchscript': '.torchscript.pt', 'safetensors': '.safetensors'}
 
 def export_metadata(run: Run, fmt: str) -> dict:
