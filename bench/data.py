@@ -2,7 +2,9 @@
 
 Run: python bench/data.py [--epochs 3] [--workers 2]
 Two data sets: a Fashion-MNIST folder (28x28 PNG, resized to 64 px, with flips) and 500x375 JPEGs (RandomResizedCrop 224 + flips).
-Prints images/s per epoch and the ratio from epoch 2 on. Target: >= 3x from epoch 2 on, at the same output tensors.
+Both loaders deliver the same tensors: float32 batches (N, 3, size, size), normalised, on the CPU. imgcls's epoch 1 includes
+building its loader (the scan that decodes and caches every image). Prints images/s per epoch and the ratio from epoch 2 on.
+Target (issue 3): >= 3x from epoch 2 on.
 """
 import argparse, sys
 from pathlib import Path
@@ -35,14 +37,14 @@ def compare(name, root, crop, augment, size, batch, workers, epochs):
     for e, a, b in rows: print(f'{e:>5} {a:13.0f} {b:15.0f} {a / b:6.2f}')
     later = [a / b for e, a, b in rows if e >= 2]
     ratio = sum(later) / len(later)
-    print(f'{name}: ratio from epoch 2 on: {ratio:.2f} (target >= 3)')
-    return {'name': name, 'images': n, 'output': tuple(x.shape[1:]), 'rows': rows, 'ratio': ratio}
+    print(f'{name}: ratio from epoch 2 on: {ratio:.2f} on average, {min(later):.2f} at the lowest (target >= 3)')
+    return {'name': name, 'images': n, 'output': tuple(x.shape[1:]), 'rows': rows, 'ratio': ratio, 'lowest': min(later)}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--epochs', type=int, default=3); p.add_argument('--workers', type=int, default=2); p.add_argument('--batch', type=int, default=64)
-    p.add_argument('--fmnist-per-class', type=int, default=600); p.add_argument('--photos-per-class', type=int, default=150)
+    p.add_argument('--fmnist-per-class', type=int, default=600); p.add_argument('--photos-per-class', type=int, default=500)
     a = p.parse_args(argv)
     print(machine())
     return [compare('Fashion-MNIST PNG', fashion_folder(a.fmnist_per_class), 'none', 'flip', 64, a.batch, a.workers, a.epochs),

@@ -9,8 +9,8 @@ import torch
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms as T
 from imgcls.config import load_config
-from imgcls.data import write_digits, read_image, build_transforms
-from imgcls.inference import Run, predict, _probs
+from imgcls.data import write_digits, read_image, build_transforms, normalize_batch
+from imgcls.inference import Run, predict, predict_batch
 from imgcls.models import build_model
 
 
@@ -48,13 +48,15 @@ def main(argv=None):
     tfm = build_transforms(cfg.transforms.test)
     batches = [torch.stack([tfm(read_image(path)) for path, _ in datasets.ImageFolder(root).samples[i:i + a.batch]])
                for i in range(0, n, a.batch)]
+    norm = cfg.transforms.test.normalize
+    floats = [normalize_batch(xb, norm.mean, norm.std) for xb in batches]  # the bare model gets them ready; imgcls normalises inside
     def bare_tensors():
-        with torch.no_grad(): [model(xb).softmax(1) for xb in batches]
+        with torch.no_grad(): [model(xb).softmax(1) for xb in floats]
     rows = interleaved({'bare torchvision loop (files)': bare, 'imgcls predict (files)': lambda: predict(run, root, batch_size=a.batch),
                         'imgcls predict bf16 (files)': lambda: predict(run, root, batch_size=a.batch, bf16=True)}, a.repeats)
     rows.update(interleaved({'bare model (tensors)': bare_tensors,
-                             'imgcls model path (tensors)': lambda: [_probs(run, xb, False, False, False) for xb in batches],
-                             'imgcls model path bf16 (tensors)': lambda: [_probs(run, xb, False, True, False) for xb in batches]}, a.repeats))
+                             'imgcls model path (tensors)': lambda: [predict_batch(run, xb) for xb in batches],
+                             'imgcls model path bf16 (tensors)': lambda: [predict_batch(run, xb, bf16=True) for xb in batches]}, a.repeats))
     print(f'{a.arch}, {n} digits PNGs at {a.size}px, batch {a.batch}, torch {torch.__version__}, {torch.get_num_threads()} threads, best of {a.repeats}')
     print(f"{'pipeline':36} {'images/s':>10}")
     for k, s in rows.items(): print(f'{k:36} {n / s:10.0f}')

@@ -71,7 +71,7 @@ def measure(groups) -> list:
         for k, v in startup.main().items(): rows.append((f'5. start-up: {k}', f'{v:.3f} s', '', 'target < 0.5 s'))
     if 'data' in groups:
         for d in data.main([]):
-            rows.append((f"data loader: {d['name']}", f"{d['rows'][-1][1]:.0f} vs {d['rows'][-1][2]:.0f} img/s (last epoch)", f"{d['ratio']:.2f}x from epoch 2",
+            rows.append((f"data loader: {d['name']}", f"{d['rows'][-1][1]:.0f} vs {d['rows'][-1][2]:.0f} img/s (last epoch)", f"{d['ratio']:.2f}x from epoch 2 (lowest {d['lowest']:.2f}x)",
                          f"{d['images']} images -> {d['output']}, batch 64, 2 workers each; target >= 3x (issue 3)"))
     if 'inference' in groups:
         inf = inference.main([])

@@ -7,7 +7,7 @@ __all__ = ['CHOICES', 'ALIASES', 'NAME_EXCLUDED', 'MAX_NAME', 'DataConfig', 'Ear
            'parse_overrides', 'load_yaml', 'load_config', 'config_error_message', 'run_name', 'create_run_dir',
            'save_config']
 
-# %% ../nbs/00_config.ipynb #f6ca07e6
+# %% ../nbs/00_config.ipynb #dbf146f1
 import difflib, hashlib, re, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Optional, List
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 
-# %% ../nbs/00_config.ipynb #a4be9bec
+# %% ../nbs/00_config.ipynb #cb1113ef
 @dataclass
 class DataConfig:
     data_dir: str = MISSING  # ImageFolder root holding train/ val/ test/ (or only class folders)
@@ -109,6 +109,7 @@ class Config:
     "The typed schema of an imgcls config."
     seed: int = MISSING
     deterministic: bool = MISSING
+    reuse_memory: bool = MISSING  # Linux (glibc): keep freed large blocks for reuse instead of unmapping them
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
@@ -117,7 +118,7 @@ class Config:
     transforms: TransformsConfig = field(default_factory=TransformsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
-# %% ../nbs/00_config.ipynb #436b0764
+# %% ../nbs/00_config.ipynb #f891c03d
 CHOICES = {'optimizer.name': ('sgd', 'adam', 'adamw', 'rmsprop'), 'scheduler.name': ('step', 'multistep', 'cosine', 'onecycle', 'plateau', 'none'),
            'training.precision': ('fp32', 'bf16', 'fp16', 'auto'), 'training.monitor': ('val_acc', 'val_loss'),
            'data.missing_test': ('carve', 'val'), 'data.balance': ('none', 'loss_weights', 'sampler'),
@@ -125,7 +126,7 @@ CHOICES = {'optimizer.name': ('sgd', 'adam', 'adamw', 'rmsprop'), 'scheduler.nam
            **{f'transforms.{s}.{k}': v for s in ('train', 'val', 'test')
               for k, v in (('crop', ('none', 'center', 'random_resized')), ('auto_augment', ('none', 'trivial', 'randaugment')))}}
 
-# %% ../nbs/00_config.ipynb #5d985032
+# %% ../nbs/00_config.ipynb #8df14788
 def schema_types(schema=Config, prefix='') -> dict:
     "Map every dotted key of `schema` to its annotated type."
     res = {}
@@ -135,7 +136,7 @@ def schema_types(schema=Config, prefix='') -> dict:
         else: res[prefix + f.name] = typ
     return res
 
-# %% ../nbs/00_config.ipynb #d085ac8c
+# %% ../nbs/00_config.ipynb #d38c0089
 class ConfigError(ValueError):
     "A config that cannot be used; the message names the key and the fix."
 
@@ -158,7 +159,7 @@ def explain_error(e: OmegaConfBaseException, source: str) -> ConfigError:
                            f" Valid keys: see `imgcls/default_config.yaml`.")
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
-# %% ../nbs/00_config.ipynb #a84279d0
+# %% ../nbs/00_config.ipynb #57a17241
 _OVERRIDE_RE = re.compile(r'^[A-Za-z_][\w.]*=')
 
 def parse_overrides(overrides) -> DictConfig:
@@ -168,7 +169,7 @@ def parse_overrides(overrides) -> DictConfig:
         if not _OVERRIDE_RE.match(o): raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
     return OmegaConf.from_dotlist(overrides)
 
-# %% ../nbs/00_config.ipynb #b13d660d
+# %% ../nbs/00_config.ipynb #0ca03ba9
 def _default_config_path() -> Path:
     import imgcls
     return Path(imgcls.__file__).parent/'default_config.yaml'
@@ -206,14 +207,14 @@ def load_config(config_file=None, overrides=()) -> DictConfig:
     _check_choices(cfg)
     return cfg
 
-# %% ../nbs/00_config.ipynb #28619016
+# %% ../nbs/00_config.ipynb #368ff897
 def config_error_message(f) -> str:
     "Run `f` and return the message of the `ConfigError` it raises (for showing errors in docs and tests)."
     try: f()
     except ConfigError as e: return str(e)
     raise AssertionError('expected a ConfigError')
 
-# %% ../nbs/00_config.ipynb #f8394a4b
+# %% ../nbs/00_config.ipynb #dea82944
 ALIASES = {'batch_size': 'batch', 'num_epochs': 'epochs', 'architecture': 'arch', 'weight_decay': 'wd',
            'optimizer.name': 'opt', 'scheduler.name': 'sched'}  # by full key or last part
 NAME_EXCLUDED = ('output.', 'data.num_workers')  # keys that place a run or only change its speed
@@ -248,7 +249,7 @@ def run_name(overrides=()) -> str:
     digest = hashlib.sha1(' '.join(f'{k}={v}' for k, v in parts.items()).encode()).hexdigest()[:8]
     return f'{name[:MAX_NAME - 9].rstrip("_-.")}_{digest}'
 
-# %% ../nbs/00_config.ipynb #310a3410
+# %% ../nbs/00_config.ipynb #b1766371
 def create_run_dir(runs_dir, name: str) -> Path:
     "Create and return a new run folder `runs_dir/name`, or `name_2`, `name_3`, ... when taken."
     runs_dir = Path(runs_dir)
@@ -261,7 +262,7 @@ def create_run_dir(runs_dir, name: str) -> Path:
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
 
-# %% ../nbs/00_config.ipynb #ede52413
+# %% ../nbs/00_config.ipynb #7fb1dc8e
 def save_config(cfg: DictConfig, path) -> Path:
     "Write `cfg` as YAML to `path`."
     path = Path(path)

@@ -4,26 +4,28 @@
 __all__ = ['SPLITS', 'BUILTIN_DATASETS', 'IMAGE_SUFFIXES', 'SPLIT_ALIASES', 'PRESETS', 'FASHION_MNIST_DIRS',
            'FASHION_MNIST_CLASSES', 'HYMENOPTERA_URL', 'DATASETS', 'DataError', 'write_digits', 'ensure_data_dir',
            'list_images', 'split_dirs', 'find_samples', 'check_num_classes', 'read_image', 'ImageCache', 'ScanResult',
-           'scan_images', 'apply_preset', 'geometry', 'build_transforms', 'cache_side', 'batch_mixer', 'SeededImages',
-           'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Data', 'read_manifest', 'write_manifest',
-           'build_data', 'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
+           'scan_images', 'apply_preset', 'geometry', 'build_transforms', 'normalize_batch', 'cache_side',
+           'batch_mixer', 'SeededImages', 'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Slot',
+           'SlotCollate', 'Batches', 'reuse_freed_memory', 'Data', 'read_manifest', 'write_manifest', 'build_data',
+           'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
-# %% ../nbs/01_data.ipynb #34b5a682
+# %% ../nbs/01_data.ipynb #baa72c0e
 import math, os, random, shutil, tempfile
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 import numpy as np
 import torch
-from torch.utils.data import Dataset, DataLoader, Sampler, get_worker_info
+from torch.utils.data import Dataset, DataLoader, Sampler, default_collate, get_worker_info
 from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms import v2
 from omegaconf import DictConfig
 
-# %% ../nbs/01_data.ipynb #f49e04b1
+# %% ../nbs/01_data.ipynb #1b937714
 class DataError(ValueError):
     "A data folder that cannot be used; the message names the path and the fix."
 
-# %% ../nbs/01_data.ipynb #6f08c410
+# %% ../nbs/01_data.ipynb #3c7d2554
 SPLITS = ('train', 'val', 'test')
 
 def _stratified_split(labels, fractions, seed):
@@ -55,7 +57,7 @@ def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/01_data.ipynb #43b81c8c
+# %% ../nbs/01_data.ipynb #e9ac252b
 BUILTIN_DATASETS = {'digits': write_digits}  # written on first use when data.data_dir names them
 
 def ensure_data_dir(data_dir) -> Path:
@@ -67,7 +69,7 @@ def ensure_data_dir(data_dir) -> Path:
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(BUILTIN_DATASETS)}.")
 
-# %% ../nbs/01_data.ipynb #e656146a
+# %% ../nbs/01_data.ipynb #f1af939b
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm')
 SPLIT_ALIASES = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
 
@@ -128,7 +130,7 @@ def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve',
     elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
     return classes, rows, carved
 
-# %% ../nbs/01_data.ipynb #4b63d760
+# %% ../nbs/01_data.ipynb #e85bab09
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
     if num_classes is None: return len(classes)
@@ -137,7 +139,7 @@ def check_num_classes(num_classes, classes) -> int:
                         f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
     return num_classes
 
-# %% ../nbs/01_data.ipynb #51c2c832
+# %% ../nbs/01_data.ipynb #60bce928
 import warnings
 warnings.filterwarnings('ignore', message='The image decoding and encoding capabilities of TorchVision are deprecated')
 
@@ -154,7 +156,7 @@ def read_image(path) -> torch.Tensor:
     except RuntimeError: return _read_pil(path)
     return v2.functional.to_dtype(img, torch.uint8, scale=True) if img.dtype != torch.uint8 else img
 
-# %% ../nbs/01_data.ipynb #162d2f62
+# %% ../nbs/01_data.ipynb #0aad7a50
 def _shorter_side_to(img: torch.Tensor, side: int) -> torch.Tensor:
     h, w = img.shape[-2:]
     if min(h, w) <= side: return img
@@ -211,7 +213,7 @@ def scan_images(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0)
                 else: images[i] = img
     return ScanResult(bad, sizes, ImageCache(images) if keep else None)
 
-# %% ../nbs/01_data.ipynb #0aa07f66
+# %% ../nbs/01_data.ipynb #b41bd13c
 PRESETS = {'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='none', random_erasing=0.0),
            'light': dict(crop='random_resized', scale_min=0.6, hflip=0.5, color_jitter=0.1, auto_augment='none', random_erasing=0.0),
            'strong': dict(crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25)}
@@ -230,15 +232,19 @@ def geometry(tcfg) -> list:
     return [v2.Resize((r, r), antialias=True)]
 
 def build_transforms(tcfg) -> v2.Compose:
-    "A v2 pipeline on uint8 tensors from one split's transform config."
+    "A v2 pipeline from uint8 tensors to uint8 tensors from one split's transform config."
     steps = geometry(tcfg)
     if tcfg.hflip > 0: steps.append(v2.RandomHorizontalFlip(tcfg.hflip))
     if tcfg.color_jitter > 0: steps.append(v2.ColorJitter(tcfg.color_jitter, tcfg.color_jitter, tcfg.color_jitter))
     if tcfg.auto_augment == 'trivial': steps.append(v2.TrivialAugmentWide())
     elif tcfg.auto_augment == 'randaugment': steps.append(v2.RandAugment())
-    steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(tcfg.normalize.mean), list(tcfg.normalize.std))]
-    if tcfg.random_erasing > 0: steps.append(v2.RandomErasing(tcfg.random_erasing))
+    if tcfg.random_erasing > 0: steps.append(v2.RandomErasing(tcfg.random_erasing, value=[round(255 * m) for m in tcfg.normalize.mean]))
     return v2.Compose(steps)
+
+def normalize_batch(xb: torch.Tensor, mean, std) -> torch.Tensor:
+    "A uint8 batch (N, C, H, W) as float32 scaled to [0, 1] and normalised per channel, on `xb`'s device."
+    mean, std = (torch.as_tensor(v, dtype=torch.float32, device=xb.device).view(-1, 1, 1) for v in (mean, std))
+    return xb.float().sub_(mean * 255).div_(std * 255)
 
 def cache_side(tf) -> int:
     "The shorter side to cache images at: what the largest split's geometry reads."
@@ -250,32 +256,52 @@ def batch_mixer(tf, num_classes: int):
              ([v2.CutMix(alpha=tf.cutmix, num_classes=num_classes)] if tf.cutmix > 0 else [])
     return None if not mixers else mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
-# %% ../nbs/01_data.ipynb #f60669d2
+# %% ../nbs/01_data.ipynb #7dd72336
 class SeededImages(Dataset):
-    "Images with labels; `ds[(index, seed)]` applies `transform` under `seed`."
+    "Images with labels; `ds[(index, seed)]` applies `transform` under `seed`, `ds.__getitems__` a batch of such items."
     def __init__(self, samples: list, classes, transform=None, cache: ImageCache = None, offset: int = 0):
-        self.samples, self.classes, self.transform, self.cache, self.offset = samples, list(classes), transform, cache, offset
+        self.samples, self.classes, self.cache, self.offset = samples, list(classes), cache, offset
         self.targets = [t for _, t in samples]
+        self.transform = transform
+        self.fixed, self.random = _split_fixed(transform)
     def __len__(self): return len(self.samples)
     def image(self, idx: int) -> torch.Tensor:
         "Sample `idx` as uint8 (C, H, W), untransformed."
         key = self.offset + idx
         return self.cache[key] if self.cache is not None and key in self.cache else read_image(self.samples[idx][0])
-    def __getitem__(self, item):
-        idx, seed = item if isinstance(item, tuple) else (item, item)
-        img = self.image(idx)
-        return (self._transform(img, seed) if self.transform is not None else img), self.samples[idx][1]
+    def __getitem__(self, item): return self.__getitems__([item])[0]
+    def __getitems__(self, items: list) -> list:
+        "`(image, label)` for each `index` or `(index, seed)` in `items`; images of one shape are resized together."
+        pairs = [it if isinstance(it, tuple) else (it, it) for it in items]
+        imgs = _by_shape(self.fixed, [self.image(i) for i, _ in pairs])
+        if self.random: imgs = [self._transform(img, seed) for img, (_, seed) in zip(imgs, pairs)]
+        return [(img, self.samples[i][1]) for img, (i, _) in zip(imgs, pairs)]
     def _transform(self, img, seed):
         gen = torch.default_generator
         if get_worker_info() is not None:  # a worker's RNG serves nothing else: no need to restore it
             gen.manual_seed(seed)
-            return self.transform(img)
+            return self.random(img)
         state = gen.get_state()
         gen.manual_seed(seed)
-        try: return self.transform(img)
+        try: return self.random(img)
         finally: gen.set_state(state)
 
-# %% ../nbs/01_data.ipynb #cf3f5a4a
+def _split_fixed(transform) -> tuple:
+    "`transform`'s leading deterministic steps (resize, center crop) and the rest, as two pipelines (None when empty)."
+    steps = [] if transform is None else list(transform.transforms) if isinstance(transform, v2.Compose) else [transform]
+    k = next((i for i, t in enumerate(steps) if not isinstance(t, (v2.Resize, v2.CenterCrop))), len(steps))
+    return v2.Compose(steps[:k]) if k else None, v2.Compose(steps[k:]) if steps[k:] else None
+
+def _by_shape(fn, imgs: list) -> list:
+    "`fn` applied to `imgs`, one call per group of images of the same shape."
+    if fn is None: return imgs
+    out, groups = [None] * len(imgs), {}
+    for k, img in enumerate(imgs): groups.setdefault(tuple(img.shape), []).append(k)
+    for ks in groups.values():
+        for k, y in zip(ks, fn(torch.stack([imgs[k] for k in ks]))): out[k] = y
+    return out
+
+# %% ../nbs/01_data.ipynb #430fee3e
 class SeededRandomSampler(Sampler):
     "Yields `(index, seed)` in a random order (or drawn by `weights`); all from `generator`. The first `skip` pairs are left out."
     def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1, weights: torch.Tensor = None):
@@ -295,7 +321,7 @@ class ShardSampler(Sampler):
     def __len__(self): return len(self.indices)
     def __iter__(self): return iter(self.indices)
 
-# %% ../nbs/01_data.ipynb #c03a32bd
+# %% ../nbs/01_data.ipynb #d5a14113
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
@@ -303,13 +329,76 @@ def default_num_workers(cached: bool = False) -> int:
     "Loader workers suited to this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
     return 0 if cached and _cores() <= 2 else min(4, _cores())
 
+# %% ../nbs/01_data.ipynb #3e1af3c2
+class Slot(NamedTuple):
+    "A batch left in shared slot `index` of worker `worker`: what a worker sends instead of the images."
+    worker: int
+    index: int
+    labels: list
+
+def _shm_free() -> int:
+    try: return shutil.disk_usage('/dev/shm').free
+    except OSError: return 0
+
+class SlotCollate:
+    "Collate that, in a worker, stacks a batch's images into one of the worker's reusable shared-memory slots and returns a `Slot`; otherwise collates as usual."
+    def __init__(self, sample_shape): self.sample_shape, self.slots, self.count = tuple(sample_shape), None, 0
+    def allocate(self, loader: DataLoader):
+        "Shared slots for `loader`'s workers, `prefetch_factor + 2` batches each, when /dev/shm has room for four times them; call before the workers start."
+        if self.slots is not None or not loader.num_workers: return
+        shape = (loader.num_workers, loader.prefetch_factor + 2, loader.batch_size, *self.sample_shape)
+        if math.prod(shape) * 4 <= _shm_free():
+            self.slots = torch.empty(shape, dtype=torch.uint8).share_memory_()
+    def __call__(self, samples):
+        info, imgs = get_worker_info(), [x for x, _ in samples]
+        if self.slots is None or info is None or any(x.dtype != torch.uint8 or tuple(x.shape) != self.sample_shape for x in imgs):
+            return default_collate(samples)
+        k = self.count % self.slots.shape[1]; self.count += 1
+        torch.stack(imgs, out=self.slots[info.id, k, :len(imgs)])
+        return Slot(info.id, k, [y for _, y in samples])
+
+class Batches:
+    "A loader of uint8 batches that yields them moved to `device` and normalised there (float32); other attributes are the loader's."
+    def __init__(self, loader: DataLoader, mean, std, device='cpu'):
+        self.loader, self.device, self.started = loader, torch.device(device), False
+        self.mean, self.std = (torch.tensor(v, dtype=torch.float32, device=self.device) for v in (mean, std))
+    def __iter__(self):
+        if not self.started and isinstance(self.loader.collate_fn, SlotCollate): self.loader.collate_fn.allocate(self.loader)
+        self.started = True
+        for batch in self.loader:
+            if isinstance(batch, Slot):  # copied out of the slot (by the normalisation) before the next batch is taken
+                xb, yb = self.loader.collate_fn.slots[batch.worker, batch.index, :len(batch.labels)], torch.tensor(batch.labels)
+            else: xb, yb = batch
+            xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
+            yield self.normalize(xb), yb
+    def normalize(self, xb):
+        "`normalize_batch`, on one thread on the CPU while workers run: a parallel region would mostly wait for cores the workers hold."
+        if self.device.type != 'cpu' or not self.loader.num_workers: return normalize_batch(xb, self.mean, self.std)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try: return normalize_batch(xb, self.mean, self.std)
+        finally: torch.set_num_threads(threads)
+    def __len__(self): return len(self.loader)
+    def __getattr__(self, name):
+        if name == 'loader': raise AttributeError(name)  # not set yet (e.g. while unpickling)
+        return getattr(self.loader, name)
+
+# %% ../nbs/01_data.ipynb #39068027
+def reuse_freed_memory(limit: int = 2**30) -> bool:
+    "Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse instead of unmapping them; False where there is no glibc."
+    import ctypes, platform
+    if platform.libc_ver()[0] != 'glibc': return False
+    mallopt, M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = ctypes.CDLL(None).mallopt, -1, -3
+    return mallopt(M_MMAP_THRESHOLD, limit) == 1 and mallopt(M_TRIM_THRESHOLD, limit) == 1
+
+# %% ../nbs/01_data.ipynb #a8bb1836
 @dataclass
 class Data:
     "Everything a run reads: classes, manifest, loaders, the training generator, and what the scan found."
     classes: list
     manifest: list
     carved: bool
-    train_loader: DataLoader
+    train_loader: Batches
     eval_loaders: dict
     generator: torch.Generator
     scan: ScanResult
@@ -318,10 +407,13 @@ class Data:
         "Training images per class."
         return np.bincount([c for _, c, s in self.manifest if s == 'train'], minlength=len(self.classes)).tolist()
 
-def _loader(ds, batch_size, sampler, num_workers, pin_memory, seed):
-    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=num_workers, pin_memory=pin_memory,
-                      persistent_workers=num_workers > 0, worker_init_fn=_ignore_sigint if num_workers else None,
-                      generator=torch.Generator().manual_seed(seed))
+def _loader(ds, tcfg, batch_size, sampler, num_workers, device, seed) -> Batches:
+    cuda = device.type == 'cuda'
+    loader = DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=num_workers, pin_memory=cuda,
+                        collate_fn=default_collate if cuda else SlotCollate((3, tcfg.resize, tcfg.resize)),
+                        persistent_workers=num_workers > 0, worker_init_fn=_ignore_sigint if num_workers else None,
+                        generator=torch.Generator().manual_seed(seed))
+    return Batches(loader, tcfg.normalize.mean, tcfg.normalize.std, device)
 
 def read_manifest(path) -> list:
     "Manifest rows `(path, class index, split)` from a CSV written by `write_manifest`."
@@ -336,9 +428,10 @@ def write_manifest(data: 'Data', path) -> Path:
         for p, c, s in data.manifest: w.writerow([p, data.classes[c], c, s])
     return Path(path)
 
-def build_data(cfg: DictConfig, pin_memory: bool = False, rank: int = 0, world: int = 1, manifest=None) -> Data:
-    "Data sets and loaders for `cfg` (this process's shard under torchrun), writing the built-in data set first when needed."
+def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest=None) -> Data:
+    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`; writes the built-in data set first when needed."
     d, tf = cfg.data, apply_preset(cfg.transforms)
+    if cfg.reuse_memory: reuse_freed_memory()
     classes, rows, carved = find_samples(ensure_data_dir(d.data_dir), tuple(d.fractions), d.missing_test, cfg.seed)
     if manifest is not None: rows = read_manifest(manifest)
     scan = scan_images([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
@@ -359,9 +452,10 @@ def build_data(cfg: DictConfig, pin_memory: bool = False, rank: int = 0, world: 
     if d.balance == 'sampler':
         counts = np.bincount(train.targets, minlength=len(classes))
         weights = torch.tensor([1.0 / counts[t] for t in train.targets], dtype=torch.float64)
-    train_loader = _loader(train, bs, SeededRandomSampler(len(train), gen, rank, world, weights), nw, pin_memory, cfg.seed)
-    eval_loaders = {s: _loader(dataset(s, tf['val' if s == 'train' else s]), bs, ShardSampler(len(split_rows[s]), rank, world), nw, pin_memory, cfg.seed)
-                    for s in SPLITS if split_rows[s]}
+    device = torch.device(device)
+    train_loader = _loader(train, tf.train, bs, SeededRandomSampler(len(train), gen, rank, world, weights), nw, device, cfg.seed)
+    eval_loaders = {s: _loader(dataset(s, tcfg), tcfg, bs, ShardSampler(len(split_rows[s]), rank, world), nw, device, cfg.seed)
+                    for s in SPLITS if split_rows[s] for tcfg in [tf['val' if s == 'train' else s]]}
     return Data(classes, rows, carved or manifest is not None, train_loader, eval_loaders, gen, scan)
 
 def _reindex(cache: ImageCache, keep: list) -> ImageCache:
@@ -375,14 +469,14 @@ class _Subset:
     def __contains__(self, i): return self.keys[i] in self.cache
     def __getitem__(self, i): return self.cache[self.keys[i]]
 
-# %% ../nbs/01_data.ipynb #ea1e7d28
+# %% ../nbs/01_data.ipynb #fbeb0802
 def class_weights(counts) -> torch.Tensor:
     "Inverse-frequency loss weights, scaled to average 1."
     c = torch.tensor(counts, dtype=torch.float32).clamp(min=1)
     w = 1.0 / c
     return w * len(c) / w.sum()
 
-# %% ../nbs/01_data.ipynb #43b48420
+# %% ../nbs/01_data.ipynb #c1a76fbd
 def dataset_summary(data: Data) -> str:
     "Images per class per split, size range, skipped files and an imbalance flag, as text."
     counts = {s: np.bincount([c for _, c, sp in data.manifest if sp == s], minlength=len(data.classes)) for s in SPLITS}
@@ -407,8 +501,6 @@ def show_batch(data: Data, n: int = 16, cols: int = 8):
     "A labelled grid of `n` augmented training samples."
     import matplotlib.pyplot as plt
     ds = data.train_loader.dataset
-    norm = next(t for t in ds.transform.transforms if isinstance(t, v2.Normalize))
-    mean, std = torch.tensor(norm.mean).view(3, 1, 1), torch.tensor(norm.std).view(3, 1, 1)
     g = torch.Generator().manual_seed(0)
     picks = torch.randperm(len(ds), generator=g)[:n].tolist()
     rows = -(-len(picks) // cols)
@@ -416,11 +508,11 @@ def show_batch(data: Data, n: int = 16, cols: int = 8):
     for ax in axes.flat: ax.axis('off')
     for ax, i in zip(axes.flat, picks):
         x, y = ds[(i, i)]
-        ax.imshow((x * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()); ax.set_title(str(data.classes[y]), fontsize=8)
+        ax.imshow(x.permute(1, 2, 0).numpy()); ax.set_title(str(data.classes[y]), fontsize=8)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #fa856d2a
+# %% ../nbs/01_data.ipynb #98bf191a
 FASHION_MNIST_DIRS = ('/usr/share/datasets/fashion-mnist',)
 FASHION_MNIST_CLASSES = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot')
 HYMENOPTERA_URL = 'https://download.pytorch.org/tutorial/hymenoptera_data.zip'

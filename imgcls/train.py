@@ -6,7 +6,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everyth
            'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
            'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #2e2e305e
+# %% ../nbs/05_train.ipynb #a9345975
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -20,7 +20,7 @@ from .models import build_model, check_input_size, split_parameters, freeze_back
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #cac7c38e
+# %% ../nbs/05_train.ipynb #c07264e0
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -40,7 +40,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #b59602cb
+# %% ../nbs/05_train.ipynb #dfadbb67
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
@@ -53,7 +53,7 @@ def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
     return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
 
-# %% ../nbs/05_train.ipynb #2223d4d6
+# %% ../nbs/05_train.ipynb #76988962
 class Schedule:
     "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
@@ -92,7 +92,7 @@ class Schedule:
         self.per_step.load_state_dict(sd['per_step'])
         if self.plateau: self.plateau.load_state_dict(sd['plateau'])
 
-# %% ../nbs/05_train.ipynb #04c20ebe
+# %% ../nbs/05_train.ipynb #03bd2215
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -108,7 +108,7 @@ def autocast_dtype(precision: str, device: torch.device):
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if device.type == 'cpu' and cpu_has_bf16() else None
 
-# %% ../nbs/05_train.ipynb #a2913d5c
+# %% ../nbs/05_train.ipynb #763a1f40
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
     "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
@@ -137,7 +137,7 @@ def write_eval_report(run_dir, split: str, result: dict, dataset, classes, write
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
                               losses=result['losses'], probs=result['probs'], load_image=dataset.image)
 
-# %% ../nbs/05_train.ipynb #478e213d
+# %% ../nbs/05_train.ipynb #1158a432
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -151,7 +151,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #ec387e87
+# %% ../nbs/05_train.ipynb #22207fa4
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -174,7 +174,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #30ba00a8
+# %% ../nbs/05_train.ipynb #da78a275
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -193,7 +193,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #7e966173
+# %% ../nbs/05_train.ipynb #00250796
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
     def __init__(self, device_name: str):
@@ -229,7 +229,7 @@ def merge_eval(parts: list) -> dict:
     keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
-# %% ../nbs/05_train.ipynb #a6600db3
+# %% ../nbs/05_train.ipynb #4f0383e4
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
@@ -269,7 +269,7 @@ class Training:
             for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = {'mean': norm['mean'], 'std': norm['std']}
             for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', norm['crop']
         manifest = self.run_dir/'data_manifest.csv' if self.run_dir is not None and (self.run_dir/'data_manifest.csv').is_file() else None
-        self.data = build_data(cfg, self.device.type == 'cuda', self.dist.rank, self.dist.world, manifest)
+        self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
         cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
         m = cfg.model
         self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout).to(self.device)
@@ -527,7 +527,7 @@ def _flatten(d: dict, prefix: str = '') -> dict:
         else: out[prefix + k] = v
     return out
 
-# %% ../nbs/05_train.ipynb #57b40f18
+# %% ../nbs/05_train.ipynb #de2f67bd
 def suggest_lr(lrs: list, losses: list) -> float:
     "The rate of steepest loss descent before the loss minimum."
     losses = np.asarray(losses, dtype=float)
@@ -550,7 +550,7 @@ def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
     "Run an LR range test for the model and data of a config; see `Training.lr_find`."
     return Training(config_file, overrides).lr_find(**kwargs)
 
-# %% ../nbs/05_train.ipynb #af4739e8
+# %% ../nbs/05_train.ipynb #d1574c8d
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -578,7 +578,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #67753c0b
+# %% ../nbs/05_train.ipynb #ebae20ed
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)
