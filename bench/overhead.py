@@ -43,7 +43,7 @@ def main(argv=None):
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
     def ours():
         t.state['batch'] = 0
-        t._train_epoch(0)
+        t.train_epoch(0)
     times = {'bare': [], 'imgcls': []}
     for name, fn in (('bare', bare), ('imgcls', ours)): fn()  # warm-up
     for _ in range(a.rounds):

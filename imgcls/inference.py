@@ -4,19 +4,19 @@
 __all__ = ['EXPORT_FORMATS', 'Run', 'load_run', 'evaluate', 'predict_batch', 'predict', 'predictions_to_csv', 'export_metadata',
            'export_run']
 
-# %% ../nbs/06_inference.ipynb #572d7de1
+# %% ../nbs/06_inference.ipynb #75e3be68
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, DataError, build_transforms, normalize_batch, read_image, list_images
+from .data import build_data, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, CheckpointError
 from .train import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 
-# %% ../nbs/06_inference.ipynb #295df9d7
+# %% ../nbs/06_inference.ipynb #9549f3b1
 @dataclass
 class Run:
     "A trained model with what is needed to use it: its config, class names and folder."
@@ -47,7 +47,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
     model.load_state_dict(ck['model'])
     return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'])
 
-# %% ../nbs/06_inference.ipynb #00912d1f
+# %% ../nbs/06_inference.ipynb #edbe1056
 def evaluate(run: Run, split: str = 'test') -> dict:
     "Score `run` on `split`, writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
@@ -65,7 +65,7 @@ def evaluate(run: Run, split: str = 'test') -> dict:
                     f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}")
     return {'loss': r['loss'], **report}
 
-# %% ../nbs/06_inference.ipynb #248a626f
+# %% ../nbs/06_inference.ipynb #273dc6c6
 def _expand(inputs) -> list:
     "Flatten `inputs` into single items, listing image files inside folders."
     if isinstance(inputs, (str, Path, torch.Tensor)) or not hasattr(inputs, '__iter__'): inputs = [inputs]
@@ -77,10 +77,9 @@ def _expand(inputs) -> list:
     return items
 
 def _to_uint8(x) -> torch.Tensor:
+    "A path, a uint8 tensor or a PIL image as a uint8 tensor (C, H, W)."
     if isinstance(x, (str, Path)): return read_image(x)
-    if isinstance(x, torch.Tensor): return x
-    import numpy as np
-    return torch.from_numpy(np.array(x.convert('RGB'))).permute(2, 0, 1)  # a PIL image
+    return x if isinstance(x, torch.Tensor) else pil_to_uint8(x)
 
 def _source(x) -> str:
     return str(x) if isinstance(x, (str, Path)) else f'<{type(x).__name__}>'
@@ -117,7 +116,7 @@ def predict(run: Run, inputs, topk: int = 3, batch_size: int = 64, tta: bool = F
     flush()
     return results
 
-# %% ../nbs/06_inference.ipynb #6ab0015a
+# %% ../nbs/06_inference.ipynb #ee6bbcb1
 def predictions_to_csv(results: list, path) -> Path:
     "Write `predict` results to a CSV file: source, top-k classes and probabilities, error."
     import csv
@@ -131,7 +130,7 @@ def predictions_to_csv(results: list, path) -> Path:
             w.writerow([r['source']] + pairs + [''] * (2 * k - len(pairs)) + [r.get('error', '')])
     return path
 
-# %% ../nbs/06_inference.ipynb #fbcda108
+# %% ../nbs/06_inference.ipynb #2465f016
 EXPORT_FORMATS = {'onnx': '.onnx', 'torchscript': '.torchscript.pt', 'safetensors': '.safetensors'}
 
 def export_metadata(run: Run, fmt: str) -> dict:

@@ -6,7 +6,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'seed_everyth
            'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
            'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
-# %% ../nbs/05_train.ipynb #a9345975
+# %% ../nbs/05_train.ipynb #9d12c74f
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
 from pathlib import Path
 import numpy as np
@@ -14,13 +14,14 @@ import torch
 from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
+from fastcore.basics import patch
 from .config import load_config, save_config, run_name, create_run_dir, ConfigError
 from .data import build_data, check_num_classes, write_manifest, dataset_summary, class_weights, batch_mixer
-from .models import build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_normalization
+from .models import build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report
 
-# %% ../nbs/05_train.ipynb #c07264e0
+# %% ../nbs/05_train.ipynb #6f202b27
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
@@ -40,7 +41,7 @@ def resolve_device(name: str = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     return dev
 
-# %% ../nbs/05_train.ipynb #dfadbb67
+# %% ../nbs/05_train.ipynb #e96bb164
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser named in the config, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
@@ -53,7 +54,7 @@ def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
     return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
 
-# %% ../nbs/05_train.ipynb #76988962
+# %% ../nbs/05_train.ipynb #d908b144
 class Schedule:
     "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
@@ -92,7 +93,7 @@ class Schedule:
         self.per_step.load_state_dict(sd['per_step'])
         if self.plateau: self.plateau.load_state_dict(sd['plateau'])
 
-# %% ../nbs/05_train.ipynb #03bd2215
+# %% ../nbs/05_train.ipynb #0520890f
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -108,7 +109,7 @@ def autocast_dtype(precision: str, device: torch.device):
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if device.type == 'cpu' and cpu_has_bf16() else None
 
-# %% ../nbs/05_train.ipynb #763a1f40
+# %% ../nbs/05_train.ipynb #82af2310
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
     "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
@@ -137,7 +138,7 @@ def write_eval_report(run_dir, split: str, result: dict, dataset, classes, write
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
                               losses=result['losses'], probs=result['probs'], load_image=dataset.image)
 
-# %% ../nbs/05_train.ipynb #1158a432
+# %% ../nbs/05_train.ipynb #2a2ea990
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
@@ -151,7 +152,7 @@ class Events:
     def emit(self, event: str, **info):
         for fn in self.handlers[event]: fn(**info)
 
-# %% ../nbs/05_train.ipynb #22207fa4
+# %% ../nbs/05_train.ipynb #b11eba6e
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
@@ -174,7 +175,7 @@ class log_to_file:
     def __exit__(self, *exc):
         logger.removeHandler(self.handler); self.handler.close()
 
-# %% ../nbs/05_train.ipynb #da78a275
+# %% ../nbs/05_train.ipynb #a8908c29
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
 def resolve_resume(resume) -> tuple:
@@ -193,7 +194,7 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
-# %% ../nbs/05_train.ipynb #00250796
+# %% ../nbs/05_train.ipynb #388801fd
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
     def __init__(self, device_name: str):
@@ -229,7 +230,7 @@ def merge_eval(parts: list) -> dict:
     keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
-# %% ../nbs/05_train.ipynb #4f0383e4
+# %% ../nbs/05_train.ipynb #586e37b9
 class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
@@ -255,7 +256,6 @@ class Training:
         setup_console_logging()
         with _stop_on_signals(self): return self._run()
 
-    # -- building ---------------------------------------------------------------------------------------------------------
     def build(self):
         "Make the data, model, optimiser and schedule (once)."
         if self.built: return self
@@ -264,10 +264,10 @@ class Training:
         self.dist = Distributed(t.device)
         self.device = self.dist.device
         if not self.dist.is_main: logger.setLevel(logging.WARNING)
-        norm = weights_normalization(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
-        if norm:
-            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = {'mean': norm['mean'], 'std': norm['std']}
-            for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', norm['crop']
+        pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
+        if pre:
+            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = {'mean': pre['mean'], 'std': pre['std']}
+            for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
         manifest = self.run_dir/'data_manifest.csv' if self.run_dir is not None and (self.run_dir/'data_manifest.csv').is_file() else None
         self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
         cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
@@ -296,219 +296,236 @@ class Training:
     def batches_per_epoch(self) -> int:
         return math.ceil(math.ceil(len(self.data.train_loader.dataset) / self.dist.world) / self.cfg.training.batch_size)
 
-    def _start(self):
-        "Create the run folder, or restore the checkpoint being resumed."
-        cfg = self.cfg
-        if self.resume_ckpt is not None: return self._restore(load_checkpoint(self.resume_ckpt))
-        run_dir = None
-        if self.dist.is_main:
-            run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
-            save_config(cfg, run_dir/'config.yaml')
-            if self.data.carved: write_manifest(self.data, run_dir/'data_manifest.csv')
-        self.run_dir = Path(self.dist.broadcast(str(run_dir)))
+# %% ../nbs/05_train.ipynb #171b2fde
+@patch
+def _start(self: Training):
+    "Create the run folder, or restore the checkpoint being resumed."
+    cfg = self.cfg
+    if self.resume_ckpt is not None: return self._restore(load_checkpoint(self.resume_ckpt))
+    run_dir = None
+    if self.dist.is_main:
+        run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
+        save_config(cfg, run_dir/'config.yaml')
+        if self.data.carved: write_manifest(self.data, run_dir/'data_manifest.csv')
+    self.run_dir = Path(self.dist.broadcast(str(run_dir)))
 
-    def _restore(self, ck):
-        check_compatible(ck, self.cfg.model.architecture, self.cfg.model.num_classes, self.resume_ckpt)
-        if ck['classes'] != self.data.classes:
-            raise CheckpointError(f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}.")
-        if len(ck['rng']) != self.dist.world:
-            raise CheckpointError(f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world}).")
-        if self.cfg.scheduler.name == 'onecycle' and ck['config']['training']['num_epochs'] != self.cfg.training.num_epochs:
-            raise ConfigError('A onecycle schedule is fixed to its number of epochs; it cannot be extended on resume.')
-        self.model.load_state_dict(ck['model']); self.optimizer.load_state_dict(ck['optimizer'])
-        self.schedule.load_state_dict(ck['schedule']); self.scaler.load_state_dict(ck['scaler'])
-        self.state = {k: ck[k] for k in self.state}
-        set_rng_state(ck['rng'][self.dist.rank], self.data.generator)
+@patch
+def _restore(self: Training, ck):
+    check_compatible(ck, self.cfg.model.architecture, self.cfg.model.num_classes, self.resume_ckpt)
+    if ck['classes'] != self.data.classes:
+        raise CheckpointError(f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}.")
+    if len(ck['rng']) != self.dist.world:
+        raise CheckpointError(f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world}).")
+    if self.cfg.scheduler.name == 'onecycle' and ck['config']['training']['num_epochs'] != self.cfg.training.num_epochs:
+        raise ConfigError('A onecycle schedule is fixed to its number of epochs; it cannot be extended on resume.')
+    self.model.load_state_dict(ck['model']); self.optimizer.load_state_dict(ck['optimizer'])
+    self.schedule.load_state_dict(ck['schedule']); self.scaler.load_state_dict(ck['scaler'])
+    self.state = {k: ck[k] for k in self.state}
+    set_rng_state(ck['rng'][self.dist.rank], self.data.generator)
 
-    def _checkpoint(self) -> dict:
-        rng = self.dist.gather(rng_state(self.data.generator))
-        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'schedule': self.schedule.state_dict(),
-                'scaler': self.scaler.state_dict(), **self.state, 'rng': rng, 'config': OmegaConf.to_container(self.cfg),
-                'classes': self.data.classes, 'versions': library_versions()}
+@patch
+def _checkpoint(self: Training) -> dict:
+    rng = self.dist.gather(rng_state(self.data.generator))
+    return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'schedule': self.schedule.state_dict(),
+            'scaler': self.scaler.state_dict(), **self.state, 'rng': rng, 'config': OmegaConf.to_container(self.cfg),
+            'classes': self.data.classes, 'versions': library_versions()}
 
-    def _save(self, *names):
-        ck = self._checkpoint()  # every rank takes part in gathering the RNG states
-        if self.dist.is_main:
-            for name in names: save_checkpoint(ck, self.run_dir/'weights'/name)
+@patch
+def _save(self: Training, *names):
+    ck = self._checkpoint()  # every rank takes part in gathering the RNG states
+    if self.dist.is_main:
+        for name in names: save_checkpoint(ck, self.run_dir/'weights'/name)
 
-    # -- one epoch --------------------------------------------------------------------------------------------------------
-    def _backbone_frozen(self, epoch: int) -> bool:
-        m = self.cfg.model
-        return m.freeze_backbone and (m.unfreeze_after is None or epoch < m.unfreeze_after)
+# %% ../nbs/05_train.ipynb #d3a54b12
+@patch
+def _backbone_frozen(self: Training, epoch: int) -> bool:
+    m = self.cfg.model
+    return m.freeze_backbone and (m.unfreeze_after is None or epoch < m.unfreeze_after)
 
-    def _set_trainable(self, epoch: int):
-        frozen = self._backbone_frozen(epoch)
-        if self.cfg.model.freeze_backbone and epoch == self.cfg.model.unfreeze_after and self.state['batch'] == 0:
-            logger.info(f'unfreezing the backbone at epoch {epoch + 1}')
-        freeze_backbone(self.model, frozen)
-        set_train_mode(self.model, frozen)
+@patch
+def _set_trainable(self: Training, epoch: int):
+    frozen = self._backbone_frozen(epoch)
+    if self.cfg.model.freeze_backbone and epoch == self.cfg.model.unfreeze_after and self.state['batch'] == 0:
+        logger.info(f'unfreezing the backbone at epoch {epoch + 1}')
+    freeze_backbone(self.model, frozen)
+    set_train_mode(self.model, frozen)
 
-    def _train_epoch(self, epoch: int) -> bool:
-        "Train one epoch (or its remainder); False when stopped early."
-        st, t, loader = self.state, self.cfg.training, self.data.train_loader
-        if st['batch'] == 0: st['epoch_generator'] = self.data.generator.get_state()
-        else: self.data.generator.set_state(st['epoch_generator'])
-        loader.sampler.skip = st['batch'] * loader.batch_size
-        partial = st['partial'] or {'loss_sum': 0.0, 'correct': 0, 'seen': 0}
-        loss_sum = torch.tensor(partial['loss_sum'], device=self.device, dtype=torch.float64)
-        correct, seen = torch.tensor(partial['correct'], device=self.device), partial['seen']
-        n_batches = self.batches_per_epoch
-        self._set_trainable(epoch)
-        for xb, yb in loader:
-            xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
-            if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-            target = yb
-            if self.mixer is not None: xb, target = self.mixer(xb, yb)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-                out = self.forward(xb)
-            loss = nn.functional.cross_entropy(out.float(), target, weight=self.loss_weight, label_smoothing=t.label_smoothing)
-            if self.mixer is not None: yb = target.argmax(1)  # accuracy against the dominant label of each mix
-            self.scaler.scale(loss / t.grad_accum).backward()
-            st['batch'] += 1
-            boundary = st['batch'] % t.grad_accum == 0 or st['batch'] == n_batches
-            if boundary:
-                self._optimizer_step()
-                if self.writer is not None and st['global_step'] % t.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), st['global_step'])
-            loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
-            if self.dist.is_main: self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st['batch'], num_batches=n_batches, loss=loss.detach())
-            if boundary and st['batch'] < n_batches and self.dist.any(self._stop.is_set()):
-                self._stop.set()
-                st['partial'] = {'loss_sum': loss_sum.item(), 'correct': int(correct.item()), 'seen': seen}
-                return False
-        loader.sampler.skip = 0
-        st['partial'] = None
-        totals = self.dist.sum(torch.stack([loss_sum.double(), correct.double(), torch.tensor(float(seen), device=self.device, dtype=torch.float64)]))
-        self._epoch_train = {'train_loss': (totals[0] / totals[2].clamp(min=1)).item(), 'train_acc': (totals[1] / totals[2].clamp(min=1)).item()}
-        return True
+@patch
+def train_epoch(self: Training, epoch: int) -> bool:
+    "Train epoch `epoch` (or, after a stop, its remainder); False when stopped early."
+    st, t, loader = self.state, self.cfg.training, self.data.train_loader
+    if st['batch'] == 0: st['epoch_generator'] = self.data.generator.get_state()
+    else: self.data.generator.set_state(st['epoch_generator'])
+    loader.sampler.skip = st['batch'] * loader.batch_size
+    partial = st['partial'] or {'loss_sum': 0.0, 'correct': 0, 'seen': 0}
+    loss_sum = torch.tensor(partial['loss_sum'], device=self.device, dtype=torch.float64)
+    correct, seen = torch.tensor(partial['correct'], device=self.device), partial['seen']
+    n_batches = self.batches_per_epoch
+    self._set_trainable(epoch)
+    for xb, yb in loader:
+        xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
+        if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+        target = yb
+        if self.mixer is not None: xb, target = self.mixer(xb, yb)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            out = self.forward(xb)
+        loss = nn.functional.cross_entropy(out.float(), target, weight=self.loss_weight, label_smoothing=t.label_smoothing)
+        if self.mixer is not None: yb = target.argmax(1)  # accuracy against the dominant label of each mix
+        self.scaler.scale(loss / t.grad_accum).backward()
+        st['batch'] += 1
+        boundary = st['batch'] % t.grad_accum == 0 or st['batch'] == n_batches
+        if boundary:
+            self._optimizer_step()
+            if self.writer is not None and st['global_step'] % t.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), st['global_step'])
+        loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
+        if self.dist.is_main: self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st['batch'], num_batches=n_batches, loss=loss.detach())
+        if boundary and st['batch'] < n_batches and self.dist.any(self._stop.is_set()):
+            self._stop.set()
+            st['partial'] = {'loss_sum': loss_sum.item(), 'correct': int(correct.item()), 'seen': seen}
+            return False
+    loader.sampler.skip = 0
+    st['partial'] = None
+    totals = self.dist.sum(torch.stack([loss_sum.double(), correct.double(), torch.tensor(float(seen), device=self.device, dtype=torch.float64)]))
+    self._epoch_train = {'train_loss': (totals[0] / totals[2].clamp(min=1)).item(), 'train_acc': (totals[1] / totals[2].clamp(min=1)).item()}
+    return True
 
-    def _optimizer_step(self):
-        t, st = self.cfg.training, self.state
-        if t.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
-        self.scaler.step(self.optimizer); self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.schedule.step_batch()
-        st['global_step'] += 1
+@patch
+def _optimizer_step(self: Training):
+    t, st = self.cfg.training, self.state
+    if t.grad_clip is not None:
+        self.scaler.unscale_(self.optimizer)
+        nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
+    self.scaler.step(self.optimizer); self.scaler.update()
+    self.optimizer.zero_grad(set_to_none=True)
+    self.schedule.step_batch()
+    st['global_step'] += 1
 
-    def evaluate(self, split: str) -> dict:
-        "The current model's results on `split`, gathered from every rank."
-        r = evaluate_model(self.forward, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
-        return merge_eval(self.dist.gather(r)) if self.dist.world > 1 else r
+# %% ../nbs/05_train.ipynb #0504c629
+@patch
+def evaluate(self: Training, split: str) -> dict:
+    "The current model's results on `split`, gathered from every rank."
+    r = evaluate_model(self.forward, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
+    return merge_eval(self.dist.gather(r)) if self.dist.world > 1 else r
 
-    def _improved(self, value: float) -> bool:
-        best, delta = self.state['best'], self.cfg.training.early_stopping.min_delta
-        if best is None: return True
-        return value > best + delta if self.cfg.training.monitor == 'val_acc' else value < best - delta
+@patch
+def _improved(self: Training, value: float) -> bool:
+    best, delta = self.state['best'], self.cfg.training.early_stopping.min_delta
+    if best is None: return True
+    return value > best + delta if self.cfg.training.monitor == 'val_acc' else value < best - delta
 
-    def _end_epoch(self, epoch, seconds, writer):
-        st, cfg = self.state, self.cfg
-        val = self.evaluate('val')
-        lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
-        row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], 'lr': lrs.get('head', next(iter(lrs.values()))),
-               'seconds': round(seconds, 3)}
-        value = row[cfg.training.monitor]
-        self.schedule.step_epoch(value)
-        st['history'].append(row); st['epoch'] = epoch + 1; st['batch'] = 0; st['epoch_generator'] = None
-        improved = self._improved(value)
-        if improved: st['best'], st['best_epoch'], st['bad_epochs'] = value, epoch + 1, 0
-        else: st['bad_epochs'] += 1
-        patience = cfg.training.early_stopping.patience
-        if patience is not None and st['bad_epochs'] >= patience and epoch + 1 < cfg.training.num_epochs: st['early_stopped'] = epoch + 1
-        self._save('last.pt', *(['best.pt'] if improved else []))
-        if writer is not None:
-            for split in ('train', 'val'):
-                for k in ('loss', 'acc'): writer.add_scalar(f'{k}/{split}', row[f'{split}_{k}'], epoch + 1)
-            for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
-        logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
-                    f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
-        if st['early_stopped']: logger.info(f"early stopping: {cfg.training.monitor} has not improved for {st['bad_epochs']} epochs")
-        if self.dist.is_main: self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st['history'])
-
-    def _final_reports(self, writer) -> dict:
-        best = load_checkpoint(self.run_dir/'weights'/'best.pt', map_location=self.device)
-        self.model.load_state_dict(best['model'])
-        results = {}
+@patch
+def _end_epoch(self: Training, epoch, seconds, writer):
+    st, cfg = self.state, self.cfg
+    val = self.evaluate('val')
+    lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
+    row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], 'lr': lrs.get('head', next(iter(lrs.values()))),
+           'seconds': round(seconds, 3)}
+    value = row[cfg.training.monitor]
+    self.schedule.step_epoch(value)
+    st['history'].append(row); st['epoch'] = epoch + 1; st['batch'] = 0; st['epoch_generator'] = None
+    improved = self._improved(value)
+    if improved: st['best'], st['best_epoch'], st['bad_epochs'] = value, epoch + 1, 0
+    else: st['bad_epochs'] += 1
+    patience = cfg.training.early_stopping.patience
+    if patience is not None and st['bad_epochs'] >= patience and epoch + 1 < cfg.training.num_epochs: st['early_stopped'] = epoch + 1
+    self._save('last.pt', *(['best.pt'] if improved else []))
+    if writer is not None:
         for split in ('train', 'val'):
-            r = self.evaluate(split)
-            if self.dist.is_main:
-                write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state['epoch'])
-            results[split] = {'loss': r['loss'], 'acc': r['acc']}
-            logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
-        return results
+            for k in ('loss', 'acc'): writer.add_scalar(f'{k}/{split}', row[f'{split}_{k}'], epoch + 1)
+        for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
+    logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
+    if st['early_stopped']: logger.info(f"early stopping: {cfg.training.monitor} has not improved for {st['bad_epochs']} epochs")
+    if self.dist.is_main: self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st['history'])
 
-    # -- LR range test ----------------------------------------------------------------------------------------------------
-    def lr_find(self, start_lr: float = 1e-6, end_lr: float = 1.0, num_iter: int = 60, diverge: float = 4.0) -> dict:
-        "LR range test: raise the rate exponentially each batch, record the smoothed loss, then restore everything."
-        self.build()
-        saved = copy.deepcopy((self.model.state_dict(), self.optimizer.state_dict(), self.scaler.state_dict())), rng_state(self.data.generator)
-        ratios = [g['lr'] / self.optimizer.param_groups[0]['lr'] for g in self.optimizer.param_groups]
-        mult, lrs, losses, best, avg = (end_lr / start_lr) ** (1 / max(1, num_iter - 1)), [], [], math.inf, 0.0
-        set_train_mode(self.model, self._backbone_frozen(0))
-        batches = iter(self.data.train_loader)
-        for i in range(num_iter):
-            try: xb, yb = next(batches)
-            except StopIteration: batches = iter(self.data.train_loader); xb, yb = next(batches)
-            lr = start_lr * mult ** i
-            for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
-            xb, yb = xb.to(self.device), yb.to(self.device)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None): out = self.forward(xb)
-            loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=self.cfg.training.label_smoothing)
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward(); self.scaler.step(self.optimizer); self.scaler.update()
-            avg = 0.98 * avg + 0.02 * loss.item()
-            smooth = avg / (1 - 0.98 ** (i + 1))
-            lrs.append(lr); losses.append(smooth)
-            if not math.isfinite(smooth) or smooth > diverge * best: break
-            best = min(best, smooth)
-        (model_sd, opt_sd, scaler_sd), rng = saved
-        self.model.load_state_dict(model_sd); self.optimizer.load_state_dict(opt_sd); self.scaler.load_state_dict(scaler_sd)
+@patch
+def _final_reports(self: Training, writer) -> dict:
+    best = load_checkpoint(self.run_dir/'weights'/'best.pt', map_location=self.device)
+    self.model.load_state_dict(best['model'])
+    results = {}
+    for split in ('train', 'val'):
+        r = self.evaluate(split)
+        if self.dist.is_main:
+            write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state['epoch'])
+        results[split] = {'loss': r['loss'], 'acc': r['acc']}
+        logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
+    return results
+
+# %% ../nbs/05_train.ipynb #4c1a9fc4
+@patch
+def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_iter: int = 60, diverge: float = 4.0) -> dict:
+    "LR range test: raise the rate exponentially each batch, record the smoothed loss, then restore everything."
+    self.build()
+    saved = copy.deepcopy((self.model.state_dict(), self.optimizer.state_dict(), self.scaler.state_dict())), rng_state(self.data.generator)
+    ratios = [g['lr'] / self.optimizer.param_groups[0]['lr'] for g in self.optimizer.param_groups]
+    mult, lrs, losses, best, avg = (end_lr / start_lr) ** (1 / max(1, num_iter - 1)), [], [], math.inf, 0.0
+    set_train_mode(self.model, self._backbone_frozen(0))
+    batches = iter(self.data.train_loader)
+    for i in range(num_iter):
+        try: xb, yb = next(batches)
+        except StopIteration: batches = iter(self.data.train_loader); xb, yb = next(batches)
+        lr = start_lr * mult ** i
+        for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
+        xb, yb = xb.to(self.device), yb.to(self.device)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None): out = self.forward(xb)
+        loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=self.cfg.training.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
-        set_rng_state(rng, self.data.generator)
-        return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
+        self.scaler.scale(loss).backward(); self.scaler.step(self.optimizer); self.scaler.update()
+        avg = 0.98 * avg + 0.02 * loss.item()
+        smooth = avg / (1 - 0.98 ** (i + 1))
+        lrs.append(lr); losses.append(smooth)
+        if not math.isfinite(smooth) or smooth > diverge * best: break
+        best = min(best, smooth)
+    (model_sd, opt_sd, scaler_sd), rng = saved
+    self.model.load_state_dict(model_sd); self.optimizer.load_state_dict(opt_sd); self.scaler.load_state_dict(scaler_sd)
+    self.optimizer.zero_grad(set_to_none=True)
+    set_rng_state(rng, self.data.generator)
+    return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
 
-    # -- the run ----------------------------------------------------------------------------------------------------------
-    def _run(self) -> Path:
-        self.build()
-        self._start()
-        main = self.dist.is_main
-        with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext():
-            writer = self.writer = _writer(self) if main else None
-            try: self._loop(writer)
-            except BaseException:
-                if main: write_summary(self.run_dir, self, 'failed')
-                raise
-            finally:
-                if writer is not None: writer.close(); self.writer = None
-        if main: self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=self.state['history'], results=self.results)
-        return self.run_dir
+# %% ../nbs/05_train.ipynb #84564a34
+@patch
+def _run(self: Training) -> Path:
+    self.build()
+    self._start()
+    main = self.dist.is_main
+    with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext():
+        writer = self.writer = _writer(self) if main else None
+        try: self._loop(writer)
+        except BaseException:
+            if main: write_summary(self.run_dir, self, 'failed')
+            raise
+        finally:
+            if writer is not None: writer.close(); self.writer = None
+    if main: self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=self.state['history'], results=self.results)
+    return self.run_dir
 
-    def _loop(self, writer):
-        cfg, st, main = self.cfg, self.state, self.dist.is_main
-        where = f"epoch {st['epoch']}" + (f", batch {st['batch']}" if st['batch'] else '')
-        logger.info(f"{'resuming' if self.resume_ckpt else 'starting'} run {self.run_dir} at {where} | device {self.device}"
-                    f"{f' x {self.dist.world} processes' if self.dist.world > 1 else ''} | precision {self.amp_dtype or torch.float32} | "
-                    f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
-        freeze_backbone(self.model, self._backbone_frozen(st['epoch']))
-        logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(self.model, cfg.transforms.train.resize))}")
-        logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(self.data)}")
-        if main: write_summary(self.run_dir, self, 'running')
-        if main: self.events.emit('on_train_begin', training=self)
-        for epoch in range(st['epoch'], cfg.training.num_epochs):
-            t0 = time.perf_counter()
-            if not self._train_epoch(epoch): break
-            self._end_epoch(epoch, time.perf_counter() - t0, writer)
-            if st['early_stopped'] or self.dist.any(self._stop.is_set()): break
-        stopped = self._stop.is_set() and st['epoch'] < cfg.training.num_epochs and not st['early_stopped']
-        if stopped:
-            self.stop_reason = self.stop_reason or 'stopped'
-            self._save('last.pt')
-            logger.warning(f"{self.stop_reason} at epoch {st['epoch']}, batch {st['batch']}; saved {self.run_dir/'weights'/'last.pt'}. "
-                           f"Resume with: imgcls train --resume {self.run_dir}")
-        else:
-            self.results = self._final_reports(writer)
-            if writer is not None: _log_hparams(writer, cfg, st, self.results)
-        if main: write_summary(self.run_dir, self, self.stop_reason if stopped else 'completed')
+@patch
+def _loop(self: Training, writer):
+    cfg, st, main = self.cfg, self.state, self.dist.is_main
+    where = f"epoch {st['epoch']}" + (f", batch {st['batch']}" if st['batch'] else '')
+    logger.info(f"{'resuming' if self.resume_ckpt else 'starting'} run {self.run_dir} at {where} | device {self.device}"
+                f"{f' x {self.dist.world} processes' if self.dist.world > 1 else ''} | precision {self.amp_dtype or torch.float32} | "
+                f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
+    freeze_backbone(self.model, self._backbone_frozen(st['epoch']))
+    logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(self.model, cfg.transforms.train.resize))}")
+    logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(self.data)}")
+    if main: write_summary(self.run_dir, self, 'running')
+    if main: self.events.emit('on_train_begin', training=self)
+    for epoch in range(st['epoch'], cfg.training.num_epochs):
+        t0 = time.perf_counter()
+        if not self.train_epoch(epoch): break
+        self._end_epoch(epoch, time.perf_counter() - t0, writer)
+        if st['early_stopped'] or self.dist.any(self._stop.is_set()): break
+    stopped = self._stop.is_set() and st['epoch'] < cfg.training.num_epochs and not st['early_stopped']
+    if stopped:
+        self.stop_reason = self.stop_reason or 'stopped'
+        self._save('last.pt')
+        logger.warning(f"{self.stop_reason} at epoch {st['epoch']}, batch {st['batch']}; saved {self.run_dir/'weights'/'last.pt'}. "
+                       f"Resume with: imgcls train --resume {self.run_dir}")
+    else:
+        self.results = self._final_reports(writer)
+        if writer is not None: _log_hparams(writer, cfg, st, self.results)
+    if main: write_summary(self.run_dir, self, self.stop_reason if stopped else 'completed')
 
 def _writer(training):
     from torch.utils.tensorboard import SummaryWriter
@@ -527,7 +544,7 @@ def _flatten(d: dict, prefix: str = '') -> dict:
         else: out[prefix + k] = v
     return out
 
-# %% ../nbs/05_train.ipynb #de2f67bd
+# %% ../nbs/05_train.ipynb #e2cfad97
 def suggest_lr(lrs: list, losses: list) -> float:
     "The rate of steepest loss descent before the loss minimum."
     losses = np.asarray(losses, dtype=float)
@@ -550,7 +567,7 @@ def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
     "Run an LR range test for the model and data of a config; see `Training.lr_find`."
     return Training(config_file, overrides).lr_find(**kwargs)
 
-# %% ../nbs/05_train.ipynb #d1574c8d
+# %% ../nbs/05_train.ipynb #d1fd399a
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg = training.state, training.cfg
@@ -578,7 +595,7 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
-# %% ../nbs/05_train.ipynb #ebae20ed
+# %% ../nbs/05_train.ipynb #e92a8a9f
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)
