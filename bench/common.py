@@ -68,5 +68,9 @@ def matmul_rate(dtype, n: int = 2048, reps: int = 10) -> float:
 
 
 def peak_rss_mb() -> float:
+    "This process's peak resident memory in MiB (Linux: VmHWM, which, unlike ru_maxrss, does not inherit the forking parent's peak)."
+    status = Path('/proc/self/status')
+    if status.exists():
+        return next(int(l.split()[1]) for l in status.read_text().splitlines() if l.startswith('VmHWM:')) / 1024
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
