@@ -9,7 +9,7 @@ __all__ = ['SPLITS', 'DATASETS', 'WRITTEN_ON_FIRST_USE', 'IMAGE_SUFFIXES', 'SPLI
            'SlotCollate', 'Batches', 'reuse_freed_memory', 'Data', 'read_manifest', 'write_manifest', 'build_data',
            'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
-# %% ../nbs/01_data.ipynb #d44adde7
+# %% ../nbs/01_data.ipynb #03e6339d
 import math, os, random, shutil, tempfile
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -21,11 +21,11 @@ from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms import v2
 from omegaconf import DictConfig
 
-# %% ../nbs/01_data.ipynb #b3916130
+# %% ../nbs/01_data.ipynb #a7b1d8b2
 class DataError(ValueError):
     "A data folder that cannot be used; the message names the path and the fix."
 
-# %% ../nbs/01_data.ipynb #70ef3e49
+# %% ../nbs/01_data.ipynb #d91652d0
 SPLITS = ('train', 'val', 'test')
 
 def _stratified_split(labels, fractions, seed):
@@ -57,7 +57,7 @@ def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/01_data.ipynb #16038129
+# %% ../nbs/01_data.ipynb #7276acfc
 DATASETS = {'digits': write_digits}  # data set helpers by name (`imgcls data NAME`); more are added below
 WRITTEN_ON_FIRST_USE = ('digits',)  # written when data.data_dir names them and is missing
 
@@ -70,7 +70,7 @@ def ensure_data_dir(data_dir) -> Path:
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(WRITTEN_ON_FIRST_USE)}.")
 
-# %% ../nbs/01_data.ipynb #dcea4ec7
+# %% ../nbs/01_data.ipynb #5f83db8e
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm')
 SPLIT_ALIASES = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
 
@@ -131,7 +131,7 @@ def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve',
     elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
     return classes, rows, carved
 
-# %% ../nbs/01_data.ipynb #e212a283
+# %% ../nbs/01_data.ipynb #04e94394
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
     if num_classes is None: return len(classes)
@@ -140,7 +140,7 @@ def check_num_classes(num_classes, classes) -> int:
                         f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
     return num_classes
 
-# %% ../nbs/01_data.ipynb #da773ec4
+# %% ../nbs/01_data.ipynb #d91e605b
 import warnings
 warnings.filterwarnings('ignore', message='The image decoding and encoding capabilities of TorchVision are deprecated')
 
@@ -161,7 +161,7 @@ def read_image(path) -> torch.Tensor:
     except RuntimeError: return _read_pil(path)
     return v2.functional.to_dtype(img, torch.uint8, scale=True) if img.dtype != torch.uint8 else img
 
-# %% ../nbs/01_data.ipynb #cdfd0a7f
+# %% ../nbs/01_data.ipynb #80b07f3f
 def _shorter_side_to(img: torch.Tensor, side: int) -> torch.Tensor:
     h, w = img.shape[-2:]
     if min(h, w) <= side: return img
@@ -218,7 +218,7 @@ def scan_images(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0)
                 else: images[i] = img
     return ScanResult(bad, sizes, ImageCache(images) if keep else None)
 
-# %% ../nbs/01_data.ipynb #20d2cf89
+# %% ../nbs/01_data.ipynb #f1dfb5c1
 PRESETS = {'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='none', random_erasing=0.0),
            'light': dict(crop='random_resized', scale_min=0.6, hflip=0.5, color_jitter=0.1, auto_augment='none', random_erasing=0.0),
            'strong': dict(crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25)}
@@ -261,7 +261,7 @@ def batch_mixer(tf, num_classes: int):
              ([v2.CutMix(alpha=tf.cutmix, num_classes=num_classes)] if tf.cutmix > 0 else [])
     return None if not mixers else mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
-# %% ../nbs/01_data.ipynb #12d797fd
+# %% ../nbs/01_data.ipynb #d5a36104
 class SeededImages(Dataset):
     "Images with labels; `ds[(index, seed)]` applies `transform` under `seed`, `ds.__getitems__` a batch of such items."
     def __init__(self, samples: list, classes, transform=None, cache: ImageCache = None, offset: int = 0):
@@ -306,7 +306,7 @@ def _by_shape(fn, imgs: list) -> list:
         for k, y in zip(ks, fn(torch.stack([imgs[k] for k in ks]))): out[k] = y
     return out
 
-# %% ../nbs/01_data.ipynb #1532eb5c
+# %% ../nbs/01_data.ipynb #24b08cfc
 class SeededRandomSampler(Sampler):
     "Yields `(index, seed)` in a random order (or drawn by `weights`); all from `generator`. The first `skip` pairs are left out."
     def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1, weights: torch.Tensor = None):
@@ -326,7 +326,7 @@ class ShardSampler(Sampler):
     def __len__(self): return len(self.indices)
     def __iter__(self): return iter(self.indices)
 
-# %% ../nbs/01_data.ipynb #77d6cc61
+# %% ../nbs/01_data.ipynb #aa6aabc7
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
@@ -334,7 +334,7 @@ def default_num_workers(cached: bool = False) -> int:
     "Loader workers suited to this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
     return 0 if cached and _cores() <= 2 else min(4, _cores())
 
-# %% ../nbs/01_data.ipynb #92a40619
+# %% ../nbs/01_data.ipynb #0c649e66
 class Slot(NamedTuple):
     "A batch left in shared slot `index` of worker `worker`: what a worker sends instead of the images."
     worker: int
@@ -388,7 +388,7 @@ class Batches:
         if name == 'loader': raise AttributeError(name)  # not set yet (e.g. while unpickling)
         return getattr(self.loader, name)
 
-# %% ../nbs/01_data.ipynb #b41ddd4c
+# %% ../nbs/01_data.ipynb #a400ee46
 def reuse_freed_memory(limit: int = 2**30) -> bool:
     "Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse instead of unmapping them; False where there is no glibc."
     import ctypes, platform
@@ -396,7 +396,7 @@ def reuse_freed_memory(limit: int = 2**30) -> bool:
     mallopt, M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = ctypes.CDLL(None).mallopt, -1, -3
     return mallopt(M_MMAP_THRESHOLD, limit) == 1 and mallopt(M_TRIM_THRESHOLD, limit) == 1
 
-# %% ../nbs/01_data.ipynb #5e651450
+# %% ../nbs/01_data.ipynb #67c35f0c
 @dataclass
 class Data:
     "Everything a run reads: classes, manifest, loaders, the training generator, and what the scan found."
@@ -474,14 +474,14 @@ class _Subset:
     def __contains__(self, i): return self.keys[i] in self.cache
     def __getitem__(self, i): return self.cache[self.keys[i]]
 
-# %% ../nbs/01_data.ipynb #c784b630
+# %% ../nbs/01_data.ipynb #08c82c58
 def class_weights(counts) -> torch.Tensor:
     "Inverse-frequency loss weights, scaled to average 1."
     c = torch.tensor(counts, dtype=torch.float32).clamp(min=1)
     w = 1.0 / c
     return w * len(c) / w.sum()
 
-# %% ../nbs/01_data.ipynb #da3b3e99
+# %% ../nbs/01_data.ipynb #b18dce4a
 def dataset_summary(data: Data) -> str:
     "Images per class per split, size range, skipped files and an imbalance flag, as text."
     counts = {s: np.bincount([c for _, c, sp in data.manifest if sp == s], minlength=len(data.classes)) for s in SPLITS}
@@ -517,7 +517,7 @@ def show_batch(data: Data, n: int = 16, cols: int = 8):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #20753e32
+# %% ../nbs/01_data.ipynb #735a10fe
 FASHION_MNIST_DIRS = ('/usr/share/datasets/fashion-mnist',)
 FASHION_MNIST_CLASSES = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot')
 HYMENOPTERA_URL = 'https://download.pytorch.org/tutorial/hymenoptera_data.zip'
