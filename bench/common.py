@@ -1,5 +1,5 @@
 "Shared pieces of the benchmarks: data sets on disk, the tutorial pipeline, timing, machine facts."
-import os, platform, subprocess, tempfile, time
+import os, platform, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ def fashion_folder(per_class: int) -> Path:
     return dest if dest.exists() else fashion_mnist(dest, per_class=per_class, val_fraction=1 / 30)
 
 
-def photo_folder(n_per_class: int = 60) -> Path:
+def photo_folder(n_per_class: int) -> Path:
     "A folder of 500x375 JPEGs in 2 classes (train/val): random crops of scikit-learn's two bundled photos, resized."
     from PIL import Image
     from sklearn.datasets import load_sample_image
@@ -41,12 +41,20 @@ def photo_folder(n_per_class: int = 60) -> Path:
     return dest
 
 
-def tutorial_loader(root, augment: str, size: int, batch: int, workers: int = 2, mean=(0.5,) * 3, std=(0.5,) * 3) -> DataLoader:
+def tutorial_loader(root, augment: str, size: int, batch: int, workers: int = 2) -> DataLoader:
     "The PyTorch transfer-learning tutorial's pipeline: ImageFolder + PIL transforms + ToTensor + DataLoader; `augment` is none, flip or crop."
     geometry = {'crop': [T.RandomResizedCrop(size), T.RandomHorizontalFlip()], 'flip': [T.Resize((size, size)), T.RandomHorizontalFlip()],
                 'none': [T.Resize((size, size))]}[augment]
-    return DataLoader(datasets.ImageFolder(str(root), T.Compose([*geometry, T.ToTensor(), T.Normalize(mean, std)])), batch_size=batch,
+    return DataLoader(datasets.ImageFolder(str(root), T.Compose([*geometry, T.ToTensor(), T.Normalize((0.5,) * 3, (0.5,) * 3)])), batch_size=batch,
                       shuffle=augment != 'none', num_workers=workers, persistent_workers=workers > 0)
+
+
+def interleaved(fns: dict, repeats: int) -> dict:
+    "Best time of each function, run in alternating rounds so that noise hits all alike."
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items(): times[k].append(timed(fn)[0])
+    return {k: min(v) for k, v in times.items()}
 
 
 def timed(fn):

@@ -3,30 +3,20 @@
 Run: python bench/inference.py [--arch resnet18] [--size 64] [--batch 64] [--repeats 3]
 Prints images/s for each and the ratios (imgcls / bare; bf16 / fp32). Target: imgcls / bare >= 1.0.
 """
-import argparse, sys, tempfile, time
+import argparse, sys, tempfile
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
 import torch
-from torch.utils.data import DataLoader
-from torchvision import datasets, transforms as T
+from common import interleaved, tutorial_loader
 from imgcls.config import load_config
-from imgcls.data import write_digits, read_image, build_transforms, normalize_batch
+from imgcls.data import write_digits, read_image, build_transforms, normalize_batch, list_images
 from imgcls.inference import Run, predict, predict_batch
 from imgcls.models import build_model
 
 
-def interleaved(fns: dict, repeats: int) -> dict:
-    "Best time of each function, run in alternating rounds so that noise hits all alike."
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t0 = time.perf_counter(); fn(); times[k].append(time.perf_counter() - t0)
-    return {k: min(v) for k, v in times.items()}
-
-
 def bare_loop(model, root, size, batch):
     "The PyTorch tutorial's eval loop: ImageFolder + PIL transforms + DataLoader + no_grad."
-    tfm = T.Compose([T.Resize((size, size)), T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)])
-    loader = DataLoader(datasets.ImageFolder(root, tfm), batch_size=batch, num_workers=0)
+    loader = tutorial_loader(root, 'none', size, batch, workers=0)
     def run():
         with torch.no_grad():
             for xb, _ in loader: model(xb).softmax(1)
@@ -46,7 +36,8 @@ def main(argv=None):
     run = Run(tmp, cfg, model, [str(i) for i in range(10)], torch.device('cpu'), tmp/'none.pt', 0)
     bare, n = bare_loop(model, root, a.size, a.batch)
     tfm = build_transforms(cfg.transforms.test)
-    batches = [torch.stack([tfm(read_image(path)) for path, _ in datasets.ImageFolder(root).samples[i:i + a.batch]])
+    files = list_images(root)
+    batches = [torch.stack([tfm(read_image(path)) for path in files[i:i + a.batch]])
                for i in range(0, n, a.batch)]
     norm = cfg.transforms.test.normalize
     floats = [normalize_batch(xb, norm.mean, norm.std) for xb in batches]  # the bare model gets them ready; imgcls normalises inside

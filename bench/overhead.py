@@ -4,13 +4,13 @@ Run: python bench/overhead.py [--arch resnet18] [--size 32] [--batches 30] [--ro
 Both loops do forward, loss, backward, optimiser step and LR-schedule step in fp32; imgcls adds its events, metrics and stop checks.
 Prints seconds per epoch (best of the interleaved rounds) and the overhead. Target: <= 3 %.
 """
-import argparse, copy, sys, time
+import argparse, copy, sys
 from pathlib import Path
 from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).parent))
 import torch
 from torch import nn
-from common import machine
+from common import interleaved, machine
 from imgcls.train import Training
 
 
@@ -44,12 +44,8 @@ def main(argv=None):
     def ours():
         t.state['batch'] = 0
         t.train_epoch(0)
-    times = {'bare': [], 'imgcls': []}
-    for name, fn in (('bare', bare), ('imgcls', ours)): fn()  # warm-up
-    for _ in range(a.rounds):
-        for name, fn in (('bare', bare), ('imgcls', ours)):
-            t0 = time.perf_counter(); fn(); times[name].append(time.perf_counter() - t0)
-    best = {k: min(v) for k, v in times.items()}
+    bare(); ours()  # warm-up
+    best = interleaved({'bare': bare, 'imgcls': ours}, a.rounds)
     overhead = best['imgcls'] / best['bare'] - 1
     print(machine())
     print(f"{a.arch} at {a.size} px, batch {a.batch}, {a.batches} batches/epoch, best of {a.rounds} interleaved rounds")

@@ -8,7 +8,6 @@ Every ratio compares against a baseline measured in the same run on the same mac
 import argparse, json, re, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-import torch
 import data, inference, overhead, scale, startup, train
 from common import machine
 
@@ -38,7 +37,7 @@ def main(argv=None):
     elif a.only:
         fresh = measure(a.only)
         rows = [r for r in json.loads((HERE/'results.json').read_text()) if not r[0].startswith(tuple(p for g in a.only for p in GROUPS[g]))]
-        rows = sorted(rows + fresh, key=lambda r: ORDER.index(next(g for g, ps in GROUPS.items() if r[0].startswith(ps))))
+        rows = sorted(rows + fresh, key=lambda r: list(GROUPS).index(next(g for g, ps in GROUPS.items() if r[0].startswith(ps))))
     else: rows = measure(list(GROUPS))
     (HERE/'results.json').write_text(json.dumps(rows, indent=1))
     if a.suite_log: rows += [(f'6. test suite: {n}', v, r, c) for n, v, r, c in suite_rows(a.suite_log)]
@@ -51,7 +50,6 @@ def main(argv=None):
 
 
 GROUPS = {'train': ('1.', '3.'), 'overhead': ('2.',), 'scale': ('4.',), 'startup': ('5.',), 'data': ('data loader',), 'inference': ('inference',)}
-ORDER = list(GROUPS)
 
 
 def measure(groups) -> list:

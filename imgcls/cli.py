@@ -4,11 +4,11 @@
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
            'predict_command', 'export_command', 'data_command', 'main']
 
-# %% ../nbs/08_cli.ipynb #b7060dea
+# %% ../nbs/08_cli.ipynb #0ed5188b
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #b6479535
+# %% ../nbs/08_cli.ipynb #2f288519
 EPILOG = """examples:
   imgcls train                                        # train on the built-in digits (runs/base)
   imgcls train training.batch_size=32 optimizer.lr=0.01  # runs/batch_32_lr_0.01
@@ -33,22 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. optimizer.lr=0.01 training.num_epochs=5')
     i = sub.add_parser('infer', help='evaluate a run on a split', description='Evaluate a trained run on a split of its data set; writes the '
                        'report, the confusion matrix and logs/inference.log into the run folder.')
-    i.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
     i.add_argument('--split', default='test', help='split to evaluate: train, val or test (default: test)')
-    i.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
-    i.add_argument('--runs-dir', default='runs', help='where to look for the latest run when --run is not given (default: runs)')
-    i.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     pr = sub.add_parser('predict', help='predict classes of image files or folders', description='Predict the top-k classes of images; '
                         'unreadable files are reported, not fatal.')
     pr.add_argument('paths', nargs='+', metavar='PATH', help='image files or folders (searched recursively)')
-    pr.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
     pr.add_argument('--topk', type=int, default=3, help='how many classes to report per image (default: 3)')
     pr.add_argument('--out', metavar='CSV', help='write the predictions to this CSV file')
     pr.add_argument('--tta', action='store_true', help='test-time augmentation: average the image and its mirror')
     pr.add_argument('--bf16', action='store_true', help='bfloat16 autocast')
     e = sub.add_parser('export', help='export a run\'s model for deployment', description='Write the model as ONNX, TorchScript or '
                        'safetensors plus JSON metadata (classes, input size, normalisation) into RUN/export/.')
-    e.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
     e.add_argument('--format', default='onnx', choices=['onnx', 'torchscript', 'safetensors'], help='artifact format (default: onnx)')
     e.add_argument('--out-dir', metavar='DIR', help='where to write (default: RUN/export)')
     d = sub.add_parser('data', help='write a data set as an ImageFolder tree', description='Write a data set into DEST '
@@ -57,20 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('dest', nargs='?', help='destination folder (default: data/NAME)')
     d.add_argument('--per-class', type=int, help='fashion_mnist: at most this many images per class and split')
     d.add_argument('--url', help='hymenoptera: download from this URL instead of the official one')
-    for sp in (pr, e):
+    for sp in (i, pr, e):
+        sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
         sp.add_argument('--runs-dir', default='runs', help='where to look for the latest run when --run is not given (default: runs)')
         sp.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
-# %% ../nbs/08_cli.ipynb #241e3d8b
+# %% ../nbs/08_cli.ipynb #25009fb6
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
     if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
     return runs[-1].parent
 
-# %% ../nbs/08_cli.ipynb #2516995e
+# %% ../nbs/08_cli.ipynb #eee5260e
 class ProgressBars:
     "tqdm progress bars driven by training events."
     def __init__(self, training, every: int = 5):
@@ -86,7 +81,7 @@ class ProgressBars:
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None
 
-# %% ../nbs/08_cli.ipynb #25b56fb5
+# %% ../nbs/08_cli.ipynb #fd093cd4
 INTERRUPTED = 130
 
 def train_command(args) -> int:
@@ -100,10 +95,14 @@ def train_command(args) -> int:
     if t.dist.is_main: print(run_dir)  # once, not once per torchrun process
     return INTERRUPTED if t.stop_reason == 'interrupted' else 0
 
+def _run_dir(args) -> Path:
+    "The run folder `--run` names, or the latest finished run in `--runs-dir`."
+    return Path(args.run) if args.run else latest_run(args.runs_dir)
+
 def infer_command(args) -> int:
     "Run `imgcls infer`."
     from imgcls.inference import load_run, evaluate
-    run_dir = Path(args.run) if args.run else latest_run(args.runs_dir)
+    run_dir = _run_dir(args)
     res = evaluate(load_run(run_dir, args.checkpoint, args.device), args.split)
     print(f"{run_dir} {args.split} accuracy {res['accuracy']:.4f}")
     return 0
@@ -111,7 +110,7 @@ def infer_command(args) -> int:
 def predict_command(args) -> int:
     "Run `imgcls predict`: print one line per image, optionally write a CSV; exit 1 if any image could not be read."
     from imgcls.inference import load_run, predict, predictions_to_csv
-    run = load_run(Path(args.run) if args.run else latest_run(args.runs_dir), args.checkpoint, args.device)
+    run = load_run(_run_dir(args), args.checkpoint, args.device)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing: raise FileNotFoundError(f"No such file or folder: {', '.join(missing)}")
     results = predict(run, args.paths, topk=args.topk, tta=args.tta, bf16=args.bf16)
@@ -125,23 +124,20 @@ def predict_command(args) -> int:
 def export_command(args) -> int:
     "Run `imgcls export`."
     from imgcls.inference import load_run, export_run
-    run = load_run(Path(args.run) if args.run else latest_run(args.runs_dir), args.checkpoint, args.device)
+    run = load_run(_run_dir(args), args.checkpoint, args.device)
     print(export_run(run, args.format, args.out_dir))
     return 0
 
 def data_command(args) -> int:
     "Run `imgcls data`."
-    from imgcls.data import DATASETS, HYMENOPTERA_URL
-    kw = {'per_class': args.per_class} if args.name == 'fashion_mnist' else {'url': args.url or HYMENOPTERA_URL} if args.name == 'hymenoptera' else {}
+    from imgcls.data import DATASETS
+    kw = {'per_class': args.per_class} if args.name == 'fashion_mnist' else {'url': args.url} if args.name == 'hymenoptera' and args.url else {}
     print(DATASETS[args.name](args.dest or f'data/{args.name}', **kw))
     return 0
 
 def _user_errors() -> tuple:
-    from imgcls.config import ConfigError
-    from imgcls.data import DataError
-    from imgcls.models import ModelError
-    from imgcls.checkpointing import CheckpointError
-    return ConfigError, DataError, ModelError, CheckpointError, FileNotFoundError
+    from imgcls.train import USER_ERRORS  # imported here: `imgcls --help` stays free of torch
+    return (*USER_ERRORS, FileNotFoundError)
 
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."

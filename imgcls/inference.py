@@ -4,19 +4,20 @@
 __all__ = ['EXPORT_FORMATS', 'Run', 'load_run', 'evaluate', 'predict_batch', 'predict', 'predictions_to_csv', 'export_metadata',
            'export_run']
 
-# %% ../nbs/06_inference.ipynb #75e3be68
+# %% ../nbs/06_inference.ipynb #b536a168
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images
+from .data import build_data, run_manifest, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images
 from .models import build_model, ModelError
-from .checkpointing import load_checkpoint, check_compatible, CheckpointError
+from .checkpointing import load_checkpoint, check_compatible, library_versions, CheckpointError
 from .train import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 
-# %% ../nbs/06_inference.ipynb #9549f3b1
+# %% ../nbs/06_inference.ipynb #207f2568
 @dataclass
 class Run:
     "A trained model with what is needed to use it: its config, class names and folder."
@@ -27,6 +28,11 @@ class Run:
     device: torch.device
     checkpoint: Path
     epoch: int
+    @cached_property
+    def normalization(self) -> tuple:
+        "The test transforms' mean and std as tensors on the run's device."
+        t = self.cfg.transforms.test.normalize
+        return tuple(torch.tensor(list(v), dtype=torch.float32, device=self.device) for v in (t.mean, t.std))
 
 def _checkpoint_path(run_dir: Path, which: str) -> Path:
     if which in ('best', 'last'): return run_dir/'weights'/f'{which}.pt'
@@ -47,13 +53,12 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
     model.load_state_dict(ck['model'])
     return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'])
 
-# %% ../nbs/06_inference.ipynb #edbe1056
+# %% ../nbs/06_inference.ipynb #1e63f1bf
 def evaluate(run: Run, split: str = 'test') -> dict:
     "Score `run` on `split`, writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
     with log_to_file(run.run_dir/'logs'/'inference.log'):
-        manifest = run.run_dir/'data_manifest.csv'
-        data = build_data(run.cfg, run.device, manifest=manifest if manifest.is_file() else None)
+        data = build_data(run.cfg, run.device, manifest=run_manifest(run.run_dir))
         if data.classes != run.classes:
             raise DataError(f"{run.cfg.data.data_dir} has classes {data.classes}, but {run.checkpoint} was trained on {run.classes}.")
         if split not in data.eval_loaders:
@@ -65,7 +70,7 @@ def evaluate(run: Run, split: str = 'test') -> dict:
                     f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}")
     return {'loss': r['loss'], **report}
 
-# %% ../nbs/06_inference.ipynb #273dc6c6
+# %% ../nbs/06_inference.ipynb #f63fd255
 def _expand(inputs) -> list:
     "Flatten `inputs` into single items, listing image files inside folders."
     if isinstance(inputs, (str, Path, torch.Tensor)) or not hasattr(inputs, '__iter__'): inputs = [inputs]
@@ -87,8 +92,7 @@ def _source(x) -> str:
 @torch.inference_mode()
 def predict_batch(run: Run, xb: torch.Tensor, tta: bool = False, bf16: bool = False, channels_last: bool = False) -> torch.Tensor:
     "Class probabilities (on the CPU) for a uint8 batch (N, 3, H, W) already transformed: normalised on the run's device, then the model."
-    t = run.cfg.transforms.test.normalize
-    xb = normalize_batch(xb.to(run.device, non_blocking=True), t.mean, t.std)
+    xb = normalize_batch(xb.to(run.device, non_blocking=True), *run.normalization)
     if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=bf16):
         p = run.model(xb).float().softmax(1)
@@ -116,7 +120,7 @@ def predict(run: Run, inputs, topk: int = 3, batch_size: int = 64, tta: bool = F
     flush()
     return results
 
-# %% ../nbs/06_inference.ipynb #ee6bbcb1
+# %% ../nbs/06_inference.ipynb #3051d85a
 def predictions_to_csv(results: list, path) -> Path:
     "Write `predict` results to a CSV file: source, top-k classes and probabilities, error."
     import csv
@@ -130,12 +134,11 @@ def predictions_to_csv(results: list, path) -> Path:
             w.writerow([r['source']] + pairs + [''] * (2 * k - len(pairs)) + [r.get('error', '')])
     return path
 
-# %% ../nbs/06_inference.ipynb #2465f016
+# %% ../nbs/06_inference.ipynb #3bdf5d1e
 EXPORT_FORMATS = {'onnx': '.onnx', 'torchscript': '.torchscript.pt', 'safetensors': '.safetensors'}
 
 def export_metadata(run: Run, fmt: str) -> dict:
     "What a deployment needs to use the exported model."
-    from imgcls.checkpointing import library_versions
     t = run.cfg.transforms.test
     return {'format': fmt, 'architecture': run.cfg.model.architecture, 'classes': run.classes, 'num_classes': len(run.classes),
             'input_size': [3, t.resize, t.resize], 'input': 'float32 NCHW, RGB scaled to [0, 1], then normalised with mean/std',

@@ -4,15 +4,13 @@
 __all__ = ['classification_report_text', 'classification_report_dict', 'confusion_matrix_figure', 'most_confused',
            'top_losses_figure', 'write_split_report']
 
-# %% ../nbs/04_metrics.ipynb #c7e1f5e9
+# %% ../nbs/04_metrics.ipynb #e7621414
 from pathlib import Path
 import numpy as np
-import matplotlib
-import matplotlib.pyplot as plt
-from sklearn.metrics import classification_report, confusion_matrix
 
-# %% ../nbs/04_metrics.ipynb #8a2c1ff6
+# %% ../nbs/04_metrics.ipynb #c34f5e6b
 def _report(y_true, y_pred, classes, as_dict):
+    from sklearn.metrics import classification_report
     return classification_report(y_true, y_pred, labels=list(range(len(classes))), target_names=[str(c) for c in classes],
                                  digits=4, zero_division=0, output_dict=as_dict)
 
@@ -24,9 +22,11 @@ def classification_report_dict(y_true, y_pred, classes) -> dict:
     "The same report as a dict."
     return _report(y_true, y_pred, classes, True)
 
-# %% ../nbs/04_metrics.ipynb #a79a6f10
+# %% ../nbs/04_metrics.ipynb #9b0f3a8b
 def confusion_matrix_figure(y_true, y_pred, classes, normalize: bool = False, title: str = None):
     "A matplotlib figure of the confusion matrix (counts, or row-normalised fractions)."
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
     n = len(classes)
     cm = confusion_matrix(y_true, y_pred, labels=list(range(n))).astype(float)
     if normalize: cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -45,17 +45,19 @@ def confusion_matrix_figure(y_true, y_pred, classes, normalize: bool = False, ti
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_metrics.ipynb #97dfba4e
+# %% ../nbs/04_metrics.ipynb #b798f4ef
 def most_confused(y_true, y_pred, classes, min_count: int = 1) -> list:
     "(true class, predicted class, count) for each confusion seen at least `min_count` times, most frequent first."
+    from sklearn.metrics import confusion_matrix
     cm = confusion_matrix(y_true, y_pred, labels=list(range(len(classes))))
     np.fill_diagonal(cm, 0)
     pairs = [(classes[i], classes[j], int(cm[i, j])) for i, j in zip(*np.nonzero(cm >= min_count))]
     return sorted(pairs, key=lambda p: -p[2])
 
-# %% ../nbs/04_metrics.ipynb #bbd85684
+# %% ../nbs/04_metrics.ipynb #bd08dbd2
 def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int = 9):
     "A grid of the `k` highest-loss samples; `load_image(i)` gives sample i as a uint8 CHW tensor or HWC array."
+    import matplotlib.pyplot as plt
     order = np.argsort(-np.asarray(losses))[:k]
     cols = min(3, len(order)) or 1
     rows = max(1, -(-len(order) // cols))
@@ -70,8 +72,9 @@ def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_metrics.ipynb #5b4bb695
+# %% ../nbs/04_metrics.ipynb #21c9ff27
 def _save(fig, path):
+    import matplotlib.pyplot as plt
     fig.savefig(path)
     plt.close(fig)
 

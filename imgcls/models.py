@@ -3,17 +3,17 @@
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'AUX_HEADS', 'register_model', 'SimpleCNN', 'TinyNet', 'torchvision_models', 'available_models',
            'replace_head', 'ModelError', 'read_state_dict', 'load_state_dict_checked', 'build_model', 'min_input_size',
-           'check_input_size', 'weights_preprocessing', 'head_names', 'split_parameters', 'freeze_backbone',
-           'set_train_mode', 'model_summary', 'format_summary']
+           'check_input_size', 'weight_names', 'weights_preprocessing', 'head_names', 'split_parameters',
+           'freeze_backbone', 'set_train_mode', 'model_summary', 'format_summary']
 
-# %% ../nbs/02_models.ipynb #3998e5e6
+# %% ../nbs/02_models.ipynb #267f4f59
 import difflib
 from pathlib import Path
 import torch
 from torch import nn
 import torchvision
 
-# %% ../nbs/02_models.ipynb #f8e8ac70
+# %% ../nbs/02_models.ipynb #e63c084f
 MODEL_REGISTRY = {}
 
 def register_model(name: str = None):
@@ -23,7 +23,7 @@ def register_model(name: str = None):
         return factory
     return deco
 
-# %% ../nbs/02_models.ipynb #ec7eb3ee
+# %% ../nbs/02_models.ipynb #83632eef
 def _conv_block(c_in, c_out, pool=True):
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers, *([nn.MaxPool2d(2)] if pool else []))
@@ -39,7 +39,7 @@ class SimpleCNN(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], num_classes))
     def forward(self, x): return self.classifier(self.pool(self.features(x)))
 
-# %% ../nbs/02_models.ipynb #57ad60e9
+# %% ../nbs/02_models.ipynb #ce5457eb
 @register_model('tiny_net')
 class TinyNet(nn.Module):
     "Two conv layers, global average pooling and a dropout + linear head."
@@ -50,7 +50,7 @@ class TinyNet(nn.Module):
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
     def forward(self, x): return self.classifier(self.features(x))
 
-# %% ../nbs/02_models.ipynb #0a0a3bfc
+# %% ../nbs/02_models.ipynb #cbdff5fd
 AUX_HEADS = ('AuxLogits.fc', 'aux1.fc2', 'aux2.fc2')
 
 def torchvision_models() -> list:
@@ -88,7 +88,7 @@ def _has_module(model, name):
     try: model.get_submodule(name); return True
     except AttributeError: return False
 
-# %% ../nbs/02_models.ipynb #0bdd9c95
+# %% ../nbs/02_models.ipynb #f92d194c
 class ModelError(ValueError):
     "A model name, weights file or state dict that does not fit; the message names the fix."
 
@@ -112,7 +112,7 @@ def load_state_dict_checked(model: nn.Module, sd: dict, source: str = 'the weigh
                          f"unexpected keys {show(unexpected)}; shape mismatches {show(shapes)}.")
     model.load_state_dict(sd)
 
-# %% ../nbs/02_models.ipynb #cf076d5a
+# %% ../nbs/02_models.ipynb #6cbdefeb
 def _unknown(name):
     close = difflib.get_close_matches(name, available_models(), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ''
@@ -144,8 +144,9 @@ def _build_timm(name, num_classes, weights, dropout, in_channels):
     "A timm model (optional extra): `weights` is None, `pretrained` (timm's hub weights) or a local file."
     try: import timm
     except ImportError: raise ModelError(f"timm/{name} needs timm, an optional extra: pip install timm") from None
-    if name not in timm.list_models(): 
-        close = difflib.get_close_matches(name, timm.list_models(), n=3, cutoff=0.5)
+    names = timm.list_models()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         raise ModelError(f"Unknown timm architecture {name!r}." + (f" Did you mean {', '.join(close)}?" if close else ''))
     local = weights is not None and weights != 'pretrained'
     model = timm.create_model(name, pretrained=weights == 'pretrained', num_classes=num_classes, drop_rate=dropout, in_chans=in_channels)
@@ -154,10 +155,10 @@ def _build_timm(name, num_classes, weights, dropout, in_channels):
 
 def _num_outputs(sd, architecture) -> int:
     "The class count of the head stored in a torchvision state dict."
-    name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))
+    with torch.device('meta'): name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))  # no memory, no init
     return sd[f'{name}.weight'].shape[0] if f'{name}.weight' in sd else 1000
 
-# %% ../nbs/02_models.ipynb #76263b73
+# %% ../nbs/02_models.ipynb #c6f79822
 def _weights_min_size(architecture: str) -> int:
     "The smallest input side torchvision's weight metadata allows for `architecture` (1 for other models)."
     if architecture not in torchvision_models(): return 1
@@ -171,21 +172,28 @@ def min_input_size(architecture: str, model: nn.Module = None) -> int:
 def check_input_size(model: nn.Module, architecture: str, size: int):
     "Raise `ModelError` when `model` cannot take `size` px images, naming the size to use."
     fixed, keys = getattr(model, 'image_size', None), 'transforms.train.resize, transforms.val.resize and transforms.test.resize'
-    if fixed and size != fixed: raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
-    need = 1 if fixed else _weights_min_size(architecture)
+    if fixed:
+        if size != fixed: raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
+        return
+    need = _weights_min_size(architecture)
     if size < need: raise ModelError(f"{architecture} needs images of at least {need} px, not {size}; set {keys} to {need} or more.")
+
+def weight_names(architecture: str) -> list:
+    "`DEFAULT` and the torchvision weights names of `architecture`; none for custom models."
+    if architecture in MODEL_REGISTRY: return []
+    try: return ['DEFAULT'] + [w.name for w in torchvision.models.get_model_weights(architecture)]
+    except ValueError: return []
 
 def weights_preprocessing(architecture: str, weights) -> dict:
     "`{'mean', 'std', 'crop'}` of torchvision pretrained `weights` for `architecture` (their evaluation crop size), or None for other weights."
     if weights is None or _is_path(weights) or architecture not in torchvision_models(): return None
     try: w = torchvision.models.get_model_weights(architecture)[weights]
     except KeyError:
-        names = [w.name for w in torchvision.models.get_model_weights(architecture)] + ['DEFAULT']
-        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(names)}, a file path, or null.") from None
+        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null.") from None
     t = w.transforms()
     return {'mean': list(t.mean), 'std': list(t.std), 'crop': t.crop_size[0]}
 
-# %% ../nbs/02_models.ipynb #e62d91e0
+# %% ../nbs/02_models.ipynb #a39cef03
 def head_names(model: nn.Module) -> list:
     "Names of the head modules: the final layer and any auxiliary heads."
     return [_final_layer_name(model)] + [a for a in AUX_HEADS if _has_module(model, a)]
@@ -200,7 +208,7 @@ def split_parameters(model: nn.Module) -> tuple:
     for n, p in model.named_parameters(): (head if _in_head(n, heads) else backbone).append(p)
     return backbone, head
 
-# %% ../nbs/02_models.ipynb #7377ab79
+# %% ../nbs/02_models.ipynb #143544d6
 def freeze_backbone(model: nn.Module, frozen: bool = True) -> nn.Module:
     "Stop (or restart) gradients for every parameter outside the head."
     for p in split_parameters(model)[0]: p.requires_grad_(not frozen)
@@ -215,7 +223,7 @@ def set_train_mode(model: nn.Module, backbone_frozen: bool = False) -> nn.Module
             if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not _in_head(n, heads): mod.eval()
     return model
 
-# %% ../nbs/02_models.ipynb #3b7e63ab
+# %% ../nbs/02_models.ipynb #11c0f980
 def model_summary(model: nn.Module, input_size: int, in_channels: int = 3) -> dict:
     "Total and trainable parameters, input size, and forward FLOPs per image of `model`."
     from torch.utils.flop_counter import FlopCounterMode

@@ -1,7 +1,6 @@
 "The `imgcls` command line, run as a user runs it: in a subprocess."
-import subprocess, sys, time
-from pathlib import Path
-from conftest import imgcls, IMGCLS
+import subprocess, sys
+from conftest import imgcls
 
 RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/most_confused_train.txt',
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',

@@ -1,17 +1,14 @@
 "`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process, and resume."
-import os, shutil, signal, subprocess, sys, time
-from pathlib import Path
-import torch
-from conftest import imgcls
+import os, subprocess, sys
+from conftest import imgcls, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 
 TORCHRUN = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
-SCRIPT = str(Path(sys.executable).parent/'imgcls')
 
 
 def torchrun(*args, check=True):
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    res = subprocess.run([*TORCHRUN, SCRIPT, *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
+    res = subprocess.run([*TORCHRUN, *IMGCLS, *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
     if check and res.returncode != 0: raise AssertionError(f'torchrun exited {res.returncode}\n{res.stdout}\n{res.stderr[-4000:]}')
     return res
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urldefrag
 
 import pytest, yaml
-from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
