@@ -8,7 +8,7 @@ Every ratio compares against a baseline measured in the same run on the same mac
 import argparse, json, re, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-import data, inference, overhead, scale, startup, train
+import data, inference, overhead, runs, scale, startup, train
 from common import machine
 
 HERE = Path(__file__).parent
@@ -49,7 +49,7 @@ def main(argv=None):
     print(text)
 
 
-GROUPS = {'train': ('1.', '3.'), 'overhead': ('2.',), 'scale': ('4.',), 'startup': ('5.',), 'data': ('data loader',), 'inference': ('inference',)}
+GROUPS = {'train': ('1.', '3.'), 'overhead': ('2.',), 'scale': ('4.',), 'startup': ('5.',), 'data': ('data loader',), 'inference': ('inference',), 'runs': ('runs:',)}
 
 
 def measure(groups) -> list:
@@ -75,7 +75,15 @@ def measure(groups) -> list:
         inf = inference.main([])
         rows.append(('inference: imgcls predict vs bare torchvision loop', f"{inf['files']:.2f}x (files), {inf['tensors']:.2f}x (tensors)", '', 'target >= 1.0 (issue 6)'))
         rows.append(('inference: bf16 vs fp32', f"{inf['bf16_files']:.2f}x (files), {inf['bf16_tensors']:.2f}x (tensors)", '', 'resnet18 64 px, batch 64'))
+    if 'runs' in groups: rows += runs_rows(runs.main([]))
     return rows
+
+
+def runs_rows(r: dict) -> list:
+    "Rows for bench/runs.py's timings."
+    wl = f"{r['runs']} run folders x {r['epochs']} epochs of history"
+    return [('runs: list_runs', f"{r['list_runs']:.2f} s", '', f'{wl}; target < 2 s'),
+            ('runs: imgcls runs, start-up included', f"{r['imgcls runs']:.2f} s", '', f'{wl}; target < 3 s')]
 
 
 def train_rows() -> list:

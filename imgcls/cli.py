@@ -2,7 +2,7 @@
 
 # %% auto #0
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
-           'predict_command', 'export_command', 'data_command', 'main']
+           'predict_command', 'export_command', 'data_command', 'main', 'runs_command']
 
 # %% ../nbs/08_cli.ipynb #0ed5188b
 import argparse, sys
@@ -18,17 +18,20 @@ EPILOG = """examples:
   imgcls predict --run runs/base photos/ cat.jpg --topk 3 --out preds.csv
   imgcls export --run runs/base --format onnx
   imgcls data fashion_mnist data/fmnist --per-class 600
+  imgcls runs --sort val_acc --filter 'architecture=resnet*'
+  imgcls runs compare runs/base runs/lr_0.01 --out curves.png
 """
 
 def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
     p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs}')
     t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description='Train a model into a new run folder runs/<name>/, named after the overrides.')
+                       description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).')
     t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
     t.add_argument('--resume', metavar='RUN', help='run folder (or .pt file in it) to continue; uses the config saved there')
+    t.add_argument('--name', help='name of the new run folder (default: output.name, else the config file\'s stem and the overrides)')
     t.add_argument('--no-progress', action='store_true', help='no progress bars (logs only)')
     t.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. optimizer.lr=0.01 training.num_epochs=5')
     i = sub.add_parser('infer', help='evaluate a run on a split', description='Evaluate a trained run on a split of its data set; writes the '
@@ -51,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('dest', nargs='?', help='destination folder (default: data/NAME)')
     d.add_argument('--per-class', type=int, help='fashion_mnist: at most this many images per class and split')
     d.add_argument('--url', help='hymenoptera: download from this URL instead of the official one')
+    r = sub.add_parser('runs', help='list, rank and compare runs', description='List the runs under DIR (default: runs), searched recursively, as a '
+                       'leaderboard; or compare runs: imgcls runs compare RUN RUN ... [--out plot.png]. Reads only small files, never weights.')
+    r.add_argument('args', nargs='*', metavar='DIR | compare RUN', help='the folder holding the runs, or `compare` and run folders (or names under --runs-dir)')
+    r.add_argument('--sort', default='val_acc', help='column to rank by, best first (default: val_acc)')
+    r.add_argument('--filter', action='append', default=[], metavar='COLUMN=PATTERN', help='keep matching runs, e.g. architecture=resnet* or status=running (repeatable)')
+    r.add_argument('--format', default='table', choices=['table', 'csv', 'json'], help='table for people; csv or json for scripts (default: table)')
+    r.add_argument('--out', metavar='PNG', help='compare: write the overlaid curves to this PNG file')
+    r.add_argument('--runs-dir', default='runs', help='compare: where run names are looked up (default: runs)')
     for sp in (i, pr, e):
         sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
@@ -89,7 +100,7 @@ def train_command(args) -> int:
     from imgcls.train import Training, logger, setup_console_logging
     from tqdm.contrib.logging import logging_redirect_tqdm
     setup_console_logging()
-    t = Training(args.config, args.overrides, args.resume)
+    t = Training(args.config, [*args.overrides, *([f'output.name={args.name}'] if args.name else [])], args.resume)
     if not args.no_progress: ProgressBars(t)
     with logging_redirect_tqdm(loggers=[logger]): run_dir = t.run()
     if t.dist.is_main: print(run_dir)  # once, not once per torchrun process
@@ -142,8 +153,28 @@ def _user_errors() -> tuple:
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = build_parser().parse_args(argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command}
+    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command}
     try: return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)
         return 2
+
+# %% ../nbs/08_cli.ipynb #bed286d5
+def runs_command(args) -> int:
+    "Run `imgcls runs [DIR]` or `imgcls runs compare RUN ...`."
+    from imgcls.runs import RunsError, list_runs, runs_table, compare
+    try:
+        if args.args[:1] == ['compare']: return _compare_runs(args, compare)
+        if len(args.args) > 1: raise RunsError(f"Give one runs folder, not {len(args.args)} (to compare runs: imgcls runs compare RUN RUN ...).")
+        df = list_runs(args.args[0] if args.args else 'runs', args.sort, args.filter)
+        print(runs_table(df) if args.format == 'table' else df.to_csv(index=False).rstrip() if args.format == 'csv' else df.to_json(orient='records', indent=1))
+        return 0
+    except RunsError as e:
+        print(f'imgcls runs: error: {e}', file=sys.stderr)
+        return 2
+
+def _compare_runs(args, compare) -> int:
+    res = compare(args.args[1:], args.out, args.runs_dir)
+    print(res.config.to_string() if len(res.config) else 'The configs are the same.')
+    if args.out: print(f'wrote {args.out}')
+    return 0

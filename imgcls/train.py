@@ -4,10 +4,12 @@
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'USER_ERRORS', 'seed_everything', 'resolve_device',
            'build_optimizer', 'Schedule', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report',
            'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed',
-           'merge_eval', 'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
+           'merge_eval', 'Training', 'RunLock', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
+import json, socket
+from datetime import datetime
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,11 +17,11 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, save_config, run_name, create_run_dir, ConfigError
+from .config import load_config, save_config, run_name, create_run_dir, ConfigError, leaderboard_hparams
 from .data import DataError, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
-from .metrics import write_split_report
+from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT
 
 # %% ../nbs/05_train.ipynb #1343b51b
 def seed_everything(seed: int, deterministic: bool = True):
@@ -235,6 +237,7 @@ class Training:
     "One training run, from a config to a finished run folder."
     def __init__(self, config_file=None, overrides=(), resume=None):
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
+        self.config_file = config_file
         self.stop_reason, self.resume_ckpt, self.results, self.built, self.writer = None, None, None, False, None
         if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides), None
         else:
@@ -304,7 +307,7 @@ def _start(self: Training):
     if self.resume_ckpt is not None: return self._restore(load_checkpoint(self.resume_ckpt))
     run_dir = None
     if self.dist.is_main:
-        run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides))
+        run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides, self.config_file, cfg.output.name))
         save_config(cfg, run_dir/'config.yaml')
         if self.data.carved: write_manifest(self.data, run_dir/MANIFEST)
     self.run_dir = Path(self.dist.broadcast(str(run_dir)))
@@ -480,13 +483,36 @@ def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_ite
     set_rng_state(rng, self.data.generator)
     return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
 
+# %% ../nbs/05_train.ipynb #d76997f1
+def _iso(t: float) -> str: return datetime.fromtimestamp(t).astimezone().isoformat(timespec='seconds')
+
+class RunLock:
+    "While the main process trains: `lock.json` (PID, host, start), refreshed every `HEARTBEAT` s, and `logs/history.csv` after each epoch."
+    def __init__(self, training, heartbeat: float = HEARTBEAT):
+        self.training, self.path, self.heartbeat, self.done = training, Path(training.run_dir)/LOCK, heartbeat, threading.Event()
+    def __enter__(self):
+        info = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': _iso(time.time()), 'heartbeat': self.heartbeat}
+        atomic_write_text(self.path, json.dumps(info))
+        self.training.on('on_epoch_end', self.epoch_end)
+        self.thread = threading.Thread(target=self.beat, name='imgcls-heartbeat', daemon=True)
+        self.thread.start()
+        return self
+    def beat(self):
+        while not self.done.wait(self.heartbeat):
+            with contextlib.suppress(OSError): os.utime(self.path)
+    def epoch_end(self, history, **kw):
+        if not self.done.is_set(): write_history(self.training.run_dir, history)
+    def __exit__(self, *exc):
+        self.done.set(); self.thread.join()
+        self.path.unlink(missing_ok=True)
+
 # %% ../nbs/05_train.ipynb #6020f334
 @patch
 def _run(self: Training) -> Path:
     self.build()
     self._start()
     main = self.dist.is_main
-    with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext():
+    with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext(), RunLock(self) if main else contextlib.nullcontext():
         writer = self.writer = _writer(self) if main else None
         try: self._loop(writer)
         except BaseException:
@@ -531,16 +557,9 @@ def _writer(training):
     return SummaryWriter(str(training.run_dir/'tensorboard'), purge_step=training.state['epoch'] + 1 if resumed else None)
 
 def _log_hparams(writer, cfg, st, results):
-    "Hyperparameters with the final metrics, for TensorBoard's HParams tab."
-    flat = {k: v for k, v in _flatten(OmegaConf.to_container(cfg)).items() if isinstance(v, (int, float, str, bool))}
-    writer.add_hparams(flat, {f'hparam/{s}_{k}': r[k] for s, r in results.items() for k in ('loss', 'acc')}, run_name='hparams')
-
-def _flatten(d: dict, prefix: str = '') -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict): out.update(_flatten(v, f'{prefix}{k}.'))
-        else: out[prefix + k] = v
-    return out
+    "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."
+    metrics = history_summary(st['history'], cfg.training.monitor, cfg.training.early_stopping.min_delta)
+    writer.add_hparams(leaderboard_hparams(cfg), {f'hparam/{k}': v for k, v in metrics.items() if v is not None}, run_name='hparams')
 
 # %% ../nbs/05_train.ipynb #526c93e3
 def suggest_lr(lrs: list, losses: list) -> float:
@@ -571,6 +590,8 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
     st, cfg = training.state, training.cfg
     lines = [f'run: {Path(run_dir).name}', f'status: {status}', f"epochs: {st['epoch']}/{cfg.training.num_epochs}",
              f'architecture: {cfg.model.architecture}', f'classes: {len(training.data.classes)}', f'device: {training.device}']
+    lines.append(f"started: {_iso((Path(run_dir)/'config.yaml').stat().st_mtime)}")
+    if status != 'running': lines.append(f'finished: {_iso(time.time())}')
     if training.dist.world > 1: lines.append(f'processes: {training.dist.world}')
     if st['early_stopped']: lines.append(f"early stopped: after epoch {st['early_stopped']} ({cfg.training.monitor} did not improve for {st['bad_epochs']} epochs)")
     if st['best_epoch']: lines.append(f"best {cfg.training.monitor}: {st['best']:.4f} (epoch {st['best_epoch']})")
@@ -579,9 +600,7 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
         lines.append(f"last epoch: train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}")
         lines.append(f"train time: {sum(r['seconds'] for r in st['history']):.1f}s")
     for split, r in (training.results or {}).items(): lines.append(f"final {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
-    path = Path(run_dir)/'summary.txt'
-    path.write_text('\n'.join(lines) + '\n')
-    return path
+    return atomic_write_text(Path(run_dir)/'summary.txt', '\n'.join(lines) + '\n')
 
 class _stop_on_signals:
     "While training in the main thread, SIGINT and SIGTERM request a clean stop."

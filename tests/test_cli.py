@@ -2,7 +2,7 @@
 import subprocess, sys
 from conftest import imgcls
 
-RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/most_confused_train.txt',
+RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/history.csv', 'logs/most_confused_train.txt',
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
              'plots/confusion_matrix_val.png', 'plots/confusion_matrix_val_normalized.png', 'plots/top_losses_train.png',
              'plots/top_losses_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
@@ -20,7 +20,7 @@ def test_help_documents_every_option_without_importing_torch():
 
 def test_train_then_infer_leaves_a_complete_run_folder(tmp_path, quick_config):
     res = imgcls('train', '--config', quick_config, 'training.num_epochs=2', 'training.batch_size=32')
-    run = tmp_path/'runs'/'epochs_2_batch_32'
+    run = tmp_path/'runs'/'quick_epochs_2_batch_32'
     assert res.stdout.strip().endswith(str(run))
     files = sorted(str(p.relative_to(run)) for p in run.rglob('*') if p.is_file() and 'tensorboard' not in p.parts)
     assert files == RUN_FILES
@@ -36,7 +36,7 @@ def test_train_then_infer_leaves_a_complete_run_folder(tmp_path, quick_config):
 
 def test_same_overrides_never_overwrite_a_run(tmp_path, quick_config):
     for _ in range(2): imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
-    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == ['epochs_1', 'epochs_1_2']
+    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == ['quick_epochs_1', 'quick_epochs_1_2']
 
 
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_config):
@@ -63,4 +63,4 @@ def test_bad_argument_exits_2_with_usage():
 def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_config):
     for arch in ('tiny_net', 'simple_cnn'):
         imgcls('train', '--config', quick_config, '--no-progress', f'model.architecture={arch}', 'training.num_epochs=1')
-        assert 'status: completed' in (tmp_path/'runs'/f'arch_{arch}_epochs_1'/'summary.txt').read_text()
+        assert 'status: completed' in (tmp_path/'runs'/f'quick_arch_{arch}_epochs_1'/'summary.txt').read_text()

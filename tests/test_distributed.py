@@ -16,7 +16,7 @@ def torchrun(*args, check=True):
 def test_two_processes_train_one_run_folder(tmp_path, quick_config):
     torchrun('train', '--config', quick_config, '--no-progress', 'training.num_epochs=4', 'training.batch_size=32')
     runs = list((tmp_path/'runs').iterdir())
-    assert [r.name for r in runs] == ['epochs_4_batch_32']  # only rank 0 created a folder
+    assert [r.name for r in runs] == ['quick_epochs_4_batch_32']  # only rank 0 created a folder
     run = runs[0]
     summary = (run/'summary.txt').read_text()
     assert 'status: completed' in summary and 'processes: 2' in summary
@@ -32,7 +32,7 @@ def test_two_processes_train_one_run_folder(tmp_path, quick_config):
 
 def test_distributed_resume_continues_the_run(tmp_path, quick_config):
     torchrun('train', '--config', quick_config, '--no-progress', 'training.num_epochs=2')
-    run = tmp_path/'runs'/'epochs_2'
+    run = tmp_path/'runs'/'quick_epochs_2'
     torchrun('train', '--resume', run, '--no-progress', 'training.num_epochs=3')
     ck = load_checkpoint(run/'weights'/'last.pt')
     assert [r['epoch'] for r in ck['history']] == [1, 2, 3]

@@ -11,7 +11,7 @@ from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
 SITE, NBS = ROOT/'_site', ROOT/'nbs'
-MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli'}
+MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli', 'runs'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
 

@@ -41,10 +41,10 @@ def test_onnx_parity_on_the_test_split(arch, quick_config, custom_model):
 
 def test_export_cli_writes_artifact_and_metadata(tmp_path, quick_config):
     imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
-    run = tmp_path/'runs'/'epochs_1'
+    run = tmp_path/'runs'/'quick_epochs_1'
     for fmt, suffix in [('onnx', '.onnx'), ('torchscript', '.torchscript.pt'), ('safetensors', '.safetensors')]:
         res = imgcls('export', '--run', run, '--format', fmt)
         assert res.stdout.strip().endswith(suffix)
-        assert (run/'export'/f'epochs_1_best.{fmt}.json').is_file()
+        assert (run/'export'/f'quick_epochs_1_best.{fmt}.json').is_file()
     res = imgcls('export', '--run', run, '--format', 'tflite', check=False)
     assert res.returncode == 2 and "invalid choice: 'tflite'" in res.stderr

@@ -21,7 +21,7 @@ def _history(run):
 
 def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config):
     imgcls('train', '--config', quick_config, '--no-progress', *OVERRIDES)
-    full = tmp_path/'runs'/'epochs_4_hflip_0.5_opt_adam_lr_0.003'
+    full = tmp_path/'runs'/'quick_epochs_4_hflip_0.5_opt_adam_lr_0.003'
     stopped = full.with_name(full.name + '_2')
     proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_config), '--no-progress', *OVERRIDES],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -48,7 +48,7 @@ def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config):
 
 def test_resume_refuses_changed_settings(tmp_path, quick_config):
     imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
-    run = tmp_path/'runs'/'epochs_1'
+    run = tmp_path/'runs'/'quick_epochs_1'
     res = imgcls('train', '--resume', run, 'optimizer.lr=0.5', check=False)
     assert res.returncode == 2 and 'Cannot change optimizer.lr=0.5 when resuming' in res.stderr
     res = imgcls('train', '--resume', run, '--config', quick_config, check=False)

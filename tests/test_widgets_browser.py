@@ -95,7 +95,7 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     metrics.get_by_text('Final val accuracy').wait_for(timeout=SLOW)
     assert panel.evaluate('window.curveUpdates') >= 3 + 3 * 4  # every epoch and every 5 of the 20 batches redraw one image
     assert panel.locator('img.imgcls-curves').count() == 1
-    run_dir = runs_dir/'arch_tiny_net_epochs_3'
+    run_dir = runs_dir/'quick_arch_tiny_net_epochs_3'
     assert str(run_dir) in metrics.inner_text()
     assert 'status: completed' in (run_dir/'summary.txt').read_text()
     assert 'architecture: tiny_net' in (run_dir/'config.yaml').read_text()
@@ -116,7 +116,7 @@ def test_stop_saves_last_checkpoint(panel, runs):
     panel.locator('.imgcls-status').get_by_text('batch').wait_for(timeout=SLOW)  # training is under way
     panel.locator('.imgcls-stop').click()
     panel.locator('.imgcls-message').get_by_text('Stopped at epoch').wait_for(timeout=SLOW)
-    run_dir = runs_dir/'epochs_50'
+    run_dir = runs_dir/'quick_epochs_50'
     assert (run_dir/'weights'/'last.pt').is_file()
     assert 'status: stopped' in (run_dir/'summary.txt').read_text()
     expect(panel.locator('.imgcls-stop')).to_be_disabled()

@@ -1,0 +1,65 @@
+"""Run listing: `list_runs` over 1,000 run folders with 50 epochs of history each (target < 2 s), and `imgcls runs` on the
+same folder including start-up (target < 3 s). The folders are written with imgcls's own writers (config, history, summary
+lines as training writes them); a few are left running, stopped or broken so every path of the listing is timed.
+
+Run: python bench/runs.py [--runs 1000] [--epochs 50] [--keep DIR]
+"""
+import argparse, random, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+import copy
+from omegaconf import OmegaConf
+from imgcls.config import load_config
+from imgcls.metrics import write_history
+
+IMGCLS = str(Path(sys.executable).parent/'imgcls')
+ARCHS = ['simple_cnn', 'tiny_net', 'resnet18', 'resnet34', 'efficientnet_b0']
+
+
+def make_run(run_dir: Path, i: int, epochs: int, rng: random.Random, base: dict):
+    "One run folder as training leaves it: config.yaml, logs/history.csv, summary.txt and (empty) weights."
+    cfg = copy.deepcopy(base)
+    cfg['model']['architecture'], cfg['optimizer']['lr'] = ARCHS[i % len(ARCHS)], rng.choice([0.1, 0.05, 0.01, 0.003])
+    cfg['training']['num_epochs'], cfg['training']['batch_size'] = epochs, rng.choice([32, 64, 128])
+    run_dir.mkdir(parents=True)
+    (run_dir/'config.yaml').write_text(OmegaConf.to_yaml(OmegaConf.create(cfg)))  # as `save_config` writes it
+    hist = [{'epoch': e + 1, 'train_loss': 2 / (e + 1), 'train_acc': 1 - 0.9 / (e + 1), 'val_loss': 2.1 / (e + 1) + rng.random() * 0.05,
+             'val_acc': 1 - 0.95 / (e + 1) - rng.random() * 0.02, 'lr': 0.05, 'seconds': 3.0 + rng.random()} for e in range(epochs)]
+    write_history(run_dir, hist)
+    status = 'stopped' if i % 97 == 0 else 'running' if i % 89 == 0 else 'completed'  # 'running' with no lock: interrupted
+    (run_dir/'summary.txt').write_text(f'run: {run_dir.name}\nstatus: {status}\nepochs: {epochs}/{epochs}\narchitecture: {ARCHS[i % len(ARCHS)]}\n'
+                                       f'started: 2026-11-29T08:00:00+00:00\nfinished: 2026-11-29T09:00:00+00:00\n'
+                                       f"best val_acc: {max(r['val_acc'] for r in hist):.4f}\ntrain time: {sum(r['seconds'] for r in hist):.1f}s\n")
+    (run_dir/'weights').mkdir(); (run_dir/'weights'/'last.pt').write_bytes(b'')
+
+
+def build(root: Path, n: int, epochs: int) -> Path:
+    rng, runs, base = random.Random(0), root/'runs', OmegaConf.to_container(load_config())
+    for i in range(n): make_run(runs/(f'sweep_{i // 100}/trial_{i:04d}' if i % 2 else f'run_{i:04d}'), i, epochs, rng, base)
+    (runs/'notes').mkdir(); (runs/'notes'/'todo.txt').write_text('foreign folder\n')
+    return runs
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--runs', type=int, default=1000); ap.add_argument('--epochs', type=int, default=50); ap.add_argument('--keep')
+    a = ap.parse_args(argv)
+    root = Path(a.keep) if a.keep else Path(tempfile.mkdtemp())
+    try:
+        t0 = time.perf_counter(); runs = build(root, a.runs, a.epochs); t_build = time.perf_counter() - t0
+        from imgcls.runs import list_runs
+        list_runs(runs)  # warm the file cache once, as a second call by a user would find it
+        t0 = time.perf_counter(); df = list_runs(runs, 'val_acc'); t_list = time.perf_counter() - t0
+        assert len(df) == a.runs + 1, len(df)
+        t0 = time.perf_counter(); res = subprocess.run([IMGCLS, 'runs', str(runs)], capture_output=True, text=True); t_cli = time.perf_counter() - t0
+        assert res.returncode == 0, res.stderr
+        t0 = time.perf_counter(); subprocess.run([IMGCLS, '--help'], capture_output=True); t_help = time.perf_counter() - t0
+        print(f'built {a.runs} runs x {a.epochs} epochs in {t_build:.1f}s; statuses: {df.status.value_counts().to_dict()}')
+        print(f'list_runs:               {t_list:.2f} s (target < 2 s)')
+        print(f'imgcls runs (wall):      {t_cli:.2f} s (target < 3 s; imgcls --help alone {t_help:.2f} s)')
+        return {'list_runs': t_list, 'imgcls runs': t_cli, 'runs': a.runs, 'epochs': a.epochs}
+    finally:
+        if not a.keep: shutil.rmtree(root)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,84 @@
+"""The runs browser (`imgcls.runs.RunsBrowser`) end to end: Voila serves it, headless Chromium reads and clicks it."""
+import os, signal, subprocess, sys
+from pathlib import Path
+
+import pytest
+from conftest import imgcls, IMGCLS
+from test_widgets_browser import free_port, wait_for_port, SLOW
+
+BROWSER_NB = Path(__file__).parent/'runs_browser.ipynb'
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory, digits):
+    "Two finished runs that differ in the learning rate, and the config that made them."
+    d = tmp_path_factory.mktemp('browse')
+    cfg = d/'quick.yaml'
+    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {d/'runs'}}}\nmodel: {{architecture: tiny_net}}\n"
+                   "training: {num_epochs: 1}\ntransforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    imgcls('train', '--config', cfg, '--no-progress')
+    imgcls('train', '--config', cfg, '--no-progress', 'optimizer.lr=0.01')
+    return cfg, d/'runs'
+
+
+@pytest.fixture(scope='module')
+def browser_url(runs, tmp_path_factory):
+    "Voila serving tests/runs_browser.ipynb on a free port of 127.0.0.1; stopped by PID."
+    _, runs_dir = runs
+    work, port = tmp_path_factory.mktemp('voila'), free_port()
+    log = work/'voila.log'
+    env = {**os.environ, 'IMGCLS_RUNS_DIR': str(runs_dir), 'JUPYTER_RUNTIME_DIR': str(work/'runtime')}
+    with log.open('w') as out:
+        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(BROWSER_NB), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
+                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(proc, port, log)
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try: proc.wait(timeout=20)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+
+@pytest.fixture
+def page(browser, browser_url):
+    "A fresh page with the runs browser, allowed to reach only the Voila server."
+    page = browser.new_page(viewport={'width': 1200, 'height': 1600})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(browser_url) else route.abort())
+    page.goto(browser_url, timeout=SLOW)
+    page.locator('.imgcls-runs-board table').wait_for(timeout=SLOW)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+def status_of(page, name: str):
+    return page.locator(f'.imgcls-runs-board tr[data-run="{name}"] td.col-status')
+
+
+def test_leaderboard_and_compare(page):
+    for name in ('quick', 'quick_lr_0.01'): assert status_of(page, name).inner_text() == 'completed'
+    page.locator('.imgcls-runs-sort select').select_option('name')
+    page.wait_for_function("() => [...document.querySelectorAll('.imgcls-runs-board tr[data-run]')].map(r => r.dataset.run).join() === 'quick,quick_lr_0.01'")
+    page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]', 'quick_lr_0.01 [completed]'])
+    compare = page.locator('.imgcls-runs-compare')
+    compare.locator('img').wait_for(timeout=SLOW)
+    assert 'optimizer.lr' in compare.inner_text() and '0.01' in compare.inner_text()
+    page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]'])
+    page.locator('img.imgcls-runs-confusion').wait_for(timeout=SLOW)
+    assert 'Report (val)' in page.locator('.imgcls-runs-details').inner_text()
+
+
+def test_status_changes_from_running_to_completed(page, runs):
+    cfg, runs_dir = runs
+    proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(cfg), '--no-progress', '--name', 'live', 'training.num_epochs=3'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        status_of(page, 'live').get_by_text('running').wait_for(timeout=SLOW)
+        status_of(page, 'live').get_by_text('completed').wait_for(timeout=SLOW)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None: proc.kill(); proc.wait()
+    assert page.locator('.imgcls-runs-board tr[data-run="live"] td.col-epochs').inner_text() == '3'
