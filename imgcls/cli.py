@@ -2,7 +2,8 @@
 
 # %% auto #0
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
-           'predict_command', 'export_command', 'data_command', 'main', 'runs_command']
+           'predict_command', 'export_command', 'data_command', 'main', 'add_panel_parser', 'panel_notebook',
+           'panel_command', 'runs_command']
 
 # %% ../nbs/08_cli.ipynb #0ed5188b
 import argparse, sys
@@ -20,13 +21,14 @@ EPILOG = """examples:
   imgcls data fashion_mnist data/fmnist --per-class 600
   imgcls runs --sort val_acc --filter 'architecture=resnet*'
   imgcls runs compare runs/base runs/lr_0.01 --out curves.png
+  imgcls panel --port 8866                            # the notebook panel as a web page
 """
 
 def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
     p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel}')
     t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).')
     t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--format', default='table', choices=['table', 'csv', 'json'], help='table for people; csv or json for scripts (default: table)')
     r.add_argument('--out', metavar='PNG', help='compare: write the overlaid curves to this PNG file')
     r.add_argument('--runs-dir', default='runs', help='compare: where run names are looked up (default: runs)')
+    add_panel_parser(sub)
     for sp in (i, pr, e):
         sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
@@ -153,11 +156,71 @@ def _user_errors() -> tuple:
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = build_parser().parse_args(argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command}
+    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command}
     try: return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)
         return 2
+
+# %% ../nbs/08_cli.ipynb #7cc90dd8
+def add_panel_parser(sub):
+    "The `imgcls panel` subcommand."
+    pa = sub.add_parser('panel', help='serve the notebook panel as a web page', description='Serve the training panel with Voila on '
+                        '127.0.0.1 until Ctrl-C; relative folders start from the current folder.')
+    pa.add_argument('--port', type=int, default=8866, help='port on 127.0.0.1 (default: 8866)')
+    pa.add_argument('--runs-dir', metavar='DIR', help='runs folder the panel starts with (default: the config\'s, runs)')
+    pa.add_argument('--config', metavar='FILE', help='YAML file the panel starts from (default: the packaged defaults)')
+
+def panel_notebook(path, cwd, config=None, runs_dir=None) -> Path:
+    "Write the notebook `imgcls panel` serves to `path`: the panel, started in `cwd` from `config`, with `runs_dir`."
+    import nbformat
+    lines = ['import os', f'os.chdir({str(cwd)!r})', 'from imgcls.widgets import Panel', f'panel = Panel({config and str(config)!r})',
+             *([f"panel.settings['output.runs_dir'].value = {str(runs_dir)!r}"] if runs_dir else []), 'panel']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('\n'.join(lines))], metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+    nbformat.write(nb, str(path))
+    return Path(path)
+
+def _port_free(port: int) -> bool:
+    import socket
+    with socket.socket() as s:
+        try: s.bind(('127.0.0.1', port)); return True
+        except OSError: return False
+
+def _serve_until_interrupted(proc, port: int) -> int:
+    "Wait for Voila to listen, print the address, wait for Ctrl-C; stop Voila (and so its kernels) either way."
+    import signal, socket, subprocess, time
+    try:
+        while proc.poll() is None:
+            try:
+                with socket.create_connection(('127.0.0.1', port), timeout=1): break
+            except OSError: time.sleep(0.2)
+        else: return proc.returncode or 1
+        print(f'imgcls panel: serving http://127.0.0.1:{port}/ (Ctrl-C stops it)', flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        print('imgcls panel: stopping', flush=True)
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
+            try: proc.wait(timeout=30)
+            except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+def panel_command(args) -> int:
+    "Run `imgcls panel`."
+    import os, subprocess, tempfile
+    from importlib.util import find_spec
+    problem = ('Voila is not installed: pip install "imgcls[notebook]"' if find_spec('voila') is None else
+               f'port {args.port} of 127.0.0.1 is in use; pick another with --port.' if not _port_free(args.port) else None)
+    if problem: print(f'imgcls panel: error: {problem}', file=sys.stderr); return 2
+    if args.config and not Path(args.config).is_file(): raise FileNotFoundError(f'No such config file: {args.config}')
+    config = args.config and Path(args.config).absolute()
+    with tempfile.TemporaryDirectory(prefix='imgcls-panel-') as d:
+        nb = panel_notebook(Path(d)/'imgcls_panel.ipynb', Path.cwd(), config, args.runs_dir)
+        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(nb), '--no-browser', f'--port={args.port}', '--Voila.ip=127.0.0.1',
+                                 '--Voila.port_retries=0', '--Voila.log_level=WARN'], stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, 'JUPYTER_RUNTIME_DIR': str(Path(d)/'runtime')})
+        return _serve_until_interrupted(proc, args.port)
 
 # %% ../nbs/08_cli.ipynb #bed286d5
 def runs_command(args) -> int:

@@ -4,7 +4,8 @@
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'USER_ERRORS', 'seed_everything', 'resolve_device',
            'build_optimizer', 'Schedule', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report',
            'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed',
-           'merge_eval', 'Training', 'RunLock', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
+           'merge_eval', 'Training', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find',
+           'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
@@ -160,9 +161,10 @@ logger = logging.getLogger('imgcls')
 
 def setup_console_logging(level=logging.INFO):
     "Log imgcls messages to the console, unless the `imgcls` logger already has a handler (yours, or an earlier call's)."
+    import sys
     logger.setLevel(level)
     if not any(not isinstance(h, logging.FileHandler) for h in logger.handlers):
-        h = logging.StreamHandler(); h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
+        h = logging.StreamHandler(sys.stdout if 'ipykernel' in sys.modules else None); h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
         logger.addHandler(h)
 
 class log_to_file:
@@ -506,6 +508,11 @@ class RunLock:
         self.done.set(); self.thread.join()
         self.path.unlink(missing_ok=True)
 
+# %% ../nbs/05_train.ipynb #bb1ce8b1
+def epoch_position(state: dict) -> str:
+    "Where a run stands, counting epochs and batches from 1 as the logs do: `epoch 3, batch 4` or `the end of epoch 2`."
+    return f"epoch {state['epoch'] + 1}, batch {state['batch']}" if state['batch'] else f"the end of epoch {state['epoch']}"
+
 # %% ../nbs/05_train.ipynb #6020f334
 @patch
 def _run(self: Training) -> Path:
@@ -526,8 +533,8 @@ def _run(self: Training) -> Path:
 @patch
 def _loop(self: Training, writer):
     cfg, st, main = self.cfg, self.state, self.dist.is_main
-    where = f"epoch {st['epoch']}" + (f", batch {st['batch']}" if st['batch'] else '')
-    logger.info(f"{'resuming' if self.resume_ckpt else 'starting'} run {self.run_dir} at {where} | device {self.device}"
+    where = f"resuming run {self.run_dir}, stopped at {epoch_position(st)}" if self.resume_ckpt else f"starting run {self.run_dir}"
+    logger.info(f"{where} | device {self.device}"
                 f"{f' x {self.dist.world} processes' if self.dist.world > 1 else ''} | precision {self.amp_dtype or torch.float32} | "
                 f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
     freeze_backbone(self.model, self._backbone_frozen(st['epoch']))
@@ -544,7 +551,7 @@ def _loop(self: Training, writer):
     if stopped:
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
-        logger.warning(f"{self.stop_reason} at epoch {st['epoch']}, batch {st['batch']}; saved {self.run_dir/'weights'/'last.pt'}. "
+        logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.run_dir/'weights'/'last.pt'}. "
                        f"Resume with: imgcls train --resume {self.run_dir}")
     else:
         self.results = self._final_reports(writer)

@@ -101,6 +101,7 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     assert 'architecture: tiny_net' in (run_dir/'config.yaml').read_text()
     assert panel.locator('img.imgcls-confusion').is_visible()
 
+    panel.get_by_role('tab', name='Predict').click()
     seven = sorted((digits/'test'/'7').glob('*.png'))[0]
     with panel.expect_file_chooser() as chooser: panel.locator('.imgcls-upload').click()
     chooser.value.set_files(str(seven))
@@ -115,7 +116,7 @@ def test_stop_saves_last_checkpoint(panel, runs):
     panel.locator('.imgcls-train').click()
     panel.locator('.imgcls-status').get_by_text('batch').wait_for(timeout=SLOW)  # training is under way
     panel.locator('.imgcls-stop').click()
-    panel.locator('.imgcls-message').get_by_text('Stopped at epoch').wait_for(timeout=SLOW)
+    panel.locator('.imgcls-message').get_by_text('Stopped at epoch 1, batch ').wait_for(timeout=SLOW)  # counted from 1, as the status line
     run_dir = runs_dir/'quick_epochs_50'
     assert (run_dir/'weights'/'last.pt').is_file()
     assert 'status: stopped' in (run_dir/'summary.txt').read_text()

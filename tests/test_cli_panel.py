@@ -1,0 +1,41 @@
+"""`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) stops it cleanly and frees the port."""
+import os, signal, socket, subprocess, time
+
+from conftest import IMGCLS
+from test_widgets_browser import SLOW, free_port
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s: return s.connect_ex(('127.0.0.1', port)) == 0
+
+
+def test_panel_serves_and_stops_on_ctrl_c(browser, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([*IMGCLS, 'panel', '--port', str(port), '--runs-dir', 'my_runs'], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = proc.stdout.readline()  # printed once Voila listens
+        url = f'http://127.0.0.1:{port}/'
+        assert url in first, (first, proc.stderr.read() if proc.poll() is not None else '')
+        page = browser.new_page()
+        page.goto(url, timeout=SLOW)
+        page.locator('.imgcls-tabs').wait_for(timeout=SLOW)
+        assert page.get_by_role('tab', name='Train').is_visible() and page.get_by_role('tab', name='Predict').is_visible()
+        page.locator('.imgcls-folders').get_by_text(str(tmp_path/'my_runs')).wait_for()  # relative to where `imgcls panel` started
+        page.close()
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    assert proc.returncode == 0, err
+    assert 'Traceback' not in err and 'stopping' in out
+    end = time.monotonic() + 10
+    while port_open(port) and time.monotonic() < end: time.sleep(0.2)
+    assert not port_open(port)
+
+
+def test_panel_port_in_use(tmp_path):
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); s.listen()
+        res = subprocess.run([*IMGCLS, 'panel', '--port', str(s.getsockname()[1])], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and 'is in use; pick another with --port' in res.stderr and 'Traceback' not in res.stderr
