@@ -15,6 +15,7 @@ from .config import load_config
 from .data import build_data, run_manifest, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, library_versions, CheckpointError
+from .metrics import compute_metrics
 from .train import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 
 # %% ../nbs/06_inference.ipynb #207f2568
@@ -43,7 +44,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
     run_dir = Path(run_dir)
     if not (run_dir/'config.yaml').is_file():
         raise CheckpointError(f"{run_dir} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base.")
-    cfg = load_config(run_dir/'config.yaml')
+    cfg = load_config(run_dir/'config.yaml', files=False)  # imports: installed modules only, never a file that came with the run
     path = _checkpoint_path(run_dir, which)
     ck = load_checkpoint(path)
     check_compatible(ck, cfg.model.architecture, cfg.model.num_classes, path)
@@ -55,7 +56,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto') -> Run:
 
 # %% ../nbs/06_inference.ipynb #1e63f1bf
 def evaluate(run: Run, split: str = 'test') -> dict:
-    "Score `run` on `split`, writing the report, the confusion matrix and `logs/inference.log` into its folder."
+    "Score `run` on `split` (with its `training.metrics`), writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
     with log_to_file(run.run_dir/'logs'/'inference.log'):
         data = build_data(run.cfg, run.device, manifest=run_manifest(run.run_dir))
@@ -66,9 +67,10 @@ def evaluate(run: Run, split: str = 'test') -> dict:
         loader = data.eval_loaders[split]
         r = evaluate_model(run.model, loader, run.device)
         report = write_eval_report(run.run_dir, split, r, loader.dataset, run.classes)
+        metrics = compute_metrics(run.cfg.training.metrics, r)
         logger.info(f"{run.run_dir.name} | {run.checkpoint.name} (epoch {run.epoch}) on {split} ({len(r['y_true'])} images): "
-                    f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}")
-    return {'loss': r['loss'], **report}
+                    f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}{''.join(f' {k} {v:.4f}' for k, v in metrics.items())}")
+    return {'loss': r['loss'], **report, **metrics}
 
 # %% ../nbs/06_inference.ipynb #f63fd255
 def _expand(inputs) -> list:

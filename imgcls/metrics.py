@@ -2,13 +2,15 @@
 
 # %% auto #0
 __all__ = ['LOCK', 'HISTORY', 'HEARTBEAT', 'classification_report_text', 'classification_report_dict', 'confusion_matrix_figure',
-           'most_confused', 'top_losses_figure', 'write_split_report', 'history_summary', 'atomic_write_text',
+           'most_confused', 'top_losses_figure', 'write_split_report', 'accuracy', 'mean_loss', 'top_k_accuracy',
+           'balanced_accuracy', 'macro_f1', 'monitor_mode', 'compute_metrics', 'history_summary', 'atomic_write_text',
            'write_history', 'read_history']
 
 # %% ../nbs/04_metrics.ipynb #e7621414
 import csv, io, os, threading
 from pathlib import Path
 import numpy as np
+from .config import METRICS, register_metric
 
 # %% ../nbs/04_metrics.ipynb #c34f5e6b
 def _report(y_true, y_pred, classes, as_dict):
@@ -101,13 +103,56 @@ def write_split_report(run_dir, split: str, y_true, y_pred, classes, writer=None
         _save(fig, plots/f'{name}.png')
     return classification_report_dict(y_true, y_pred, classes)
 
+# %% ../nbs/04_metrics.ipynb #c9df9929
+def _mean(xs) -> float: return float(np.mean(xs)) if len(xs) else 0.0
+
+@register_metric('acc')
+def accuracy(r: dict) -> float:
+    "Share of correct predictions."
+    return _mean(np.asarray(r['y_true']) == np.asarray(r['y_pred']))
+
+@register_metric('loss', mode='min')
+def mean_loss(r: dict) -> float:
+    "Mean cross-entropy."
+    return _mean(r['losses'])
+
+def top_k_accuracy(k: int):
+    "A metric: share of samples whose true class is among the `k` highest scores."
+    def metric(r: dict) -> float: return _mean(np.asarray(r['rank']) < k)
+    metric.__doc__ = f'Top-{k} accuracy.'
+    return metric
+
+register_metric('top3_acc')(top_k_accuracy(3))
+register_metric('top5_acc')(top_k_accuracy(5))
+
+@register_metric('balanced_acc')
+def balanced_accuracy(r: dict) -> float:
+    "Recall averaged over the classes present: accuracy that every class weighs equally in."
+    y, p = np.asarray(r['y_true']), np.asarray(r['y_pred'])
+    return _mean([np.mean(p[y == c] == c) for c in np.unique(y)])
+
+@register_metric('macro_f1')
+def macro_f1(r: dict) -> float:
+    "F1 averaged over classes (those in the labels or the predictions)."
+    from sklearn.metrics import f1_score
+    return float(f1_score(r['y_true'], r['y_pred'], average='macro', zero_division=0)) if len(r['y_true']) else 0.0
+
+# %% ../nbs/04_metrics.ipynb #ef0a3efb
+def monitor_mode(monitor: str) -> str:
+    "`max` or `min`: which way `training.monitor` (`val_<metric>`) improves."
+    return METRICS.lookup(monitor.removeprefix('val_'), 'training.monitor').mode
+
+def compute_metrics(names, result: dict) -> dict:
+    "`{name: value}` of the registered metrics `names` on an evaluation `result`."
+    return {n: float(METRICS.lookup(n)(result)) for n in names}
+
 # %% ../nbs/04_metrics.ipynb #f5051593
 def history_summary(history: list, monitor: str = 'val_acc', min_delta: float = 0.0) -> dict:
     "Epochs done, the best epoch by `monitor` (an improvement must beat `min_delta`), its val accuracy and loss, and the train time."
     best, best_row = None, None
     for row in history:
         value = row[monitor]
-        if best is None or (value > best + min_delta if monitor == 'val_acc' else value < best - min_delta): best, best_row = value, row
+        if best is None or (value > best + min_delta if monitor_mode(monitor) == 'max' else value < best - min_delta): best, best_row = value, row
     return {'epochs': len(history), 'best_epoch': best_row and best_row['epoch'], 'val_acc': best_row and best_row['val_acc'],
             'val_loss': best_row and best_row['val_loss'], 'train_time': sum(r['seconds'] for r in history)}
 

@@ -155,7 +155,7 @@ def read_run(run_dir, runs_dir=None, defaults: dict = None) -> dict:
     try:
         cfg = read_config(run_dir/'config.yaml')
         summary = read_summary(run_dir)
-        history = history_columns(run_dir, ('epoch', 'val_acc', 'val_loss', 'seconds')) if (run_dir/HISTORY).is_file() else []
+        history = history_columns(run_dir, tuple(dict.fromkeys(('epoch', 'val_acc', 'val_loss', 'seconds', cfg.get('training.monitor', 'val_acc'))))) if (run_dir/HISTORY).is_file() else []
         best = history_summary(history, cfg.get('training.monitor', 'val_acc'), cfg.get('training.early_stopping.min_delta') or 0.0)
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
         return {**row, 'status': 'unreadable', 'reason': unreadable_reason(e)}

@@ -2,13 +2,14 @@
 
 # %% auto #0
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'USER_ERRORS', 'seed_everything', 'resolve_device',
-           'build_optimizer', 'Schedule', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report',
-           'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed',
-           'merge_eval', 'Training', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find',
-           'write_summary', 'train']
+           'build_optimizer', 'warmup_schedule', 'constant_schedule', 'step_schedule', 'multistep_schedule',
+           'cosine_schedule', 'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss',
+           'build_loss', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report', 'Events',
+           'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
+           'Training', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
-import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
+import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
 import json, socket
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +19,12 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, save_config, run_name, create_run_dir, ConfigError, leaderboard_hparams
+from .config import load_config, save_config, run_name, create_run_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
 from .data import DataError, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
-from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT
+from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode
+
 
 # %% ../nbs/05_train.ipynb #1343b51b
 def seed_everything(seed: int, deterministic: bool = True):
@@ -46,40 +48,107 @@ def resolve_device(name: str = 'auto') -> torch.device:
 
 # %% ../nbs/05_train.ipynb #4dfd67b2
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
-    "The optimiser named in the config, with head and backbone parameter groups."
+    "The optimiser `optimizer.name` names in `OPTIMIZERS`, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
     groups = [g for g in ({'params': head, 'lr': ocfg.lr, 'name': 'head'},
                           {'params': backbone, 'lr': ocfg.lr * ocfg.backbone_lr_factor, 'name': 'backbone'}) if g['params']]
     if ocfg.nesterov and (ocfg.name != 'sgd' or ocfg.momentum <= 0):
         raise ConfigError('optimizer.nesterov=true needs optimizer.name=sgd and optimizer.momentum > 0.')
-    kw = {'lr': ocfg.lr, 'weight_decay': ocfg.weight_decay}
-    if ocfg.name == 'sgd': return torch.optim.SGD(groups, momentum=ocfg.momentum, nesterov=ocfg.nesterov, **kw)
-    if ocfg.name == 'rmsprop': return torch.optim.RMSprop(groups, momentum=ocfg.momentum, **kw)
-    return {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[ocfg.name](groups, **kw)
+    return OPTIMIZERS.lookup(ocfg.name)(groups, ocfg)
+
+# %% ../nbs/05_train.ipynb #e54a250f
+def _kwargs(section) -> dict:
+    "A config section's `kwargs` as plain Python values."
+    return OmegaConf.to_container(section.kwargs) if section.kwargs is not None else {}
+
+def _takes(cls, arg: str) -> bool:
+    return arg in inspect.signature(cls).parameters
+
+def _torch_optimizer(cls):
+    "A factory for the `torch.optim` class `cls`."
+    def make(groups, ocfg):
+        kw = {'lr': ocfg.lr, **({'weight_decay': ocfg.weight_decay} if _takes(cls, 'weight_decay') else {}),
+              **({'momentum': ocfg.momentum} if cls in (torch.optim.SGD, torch.optim.RMSprop) else {}),
+              **({'nesterov': ocfg.nesterov} if cls is torch.optim.SGD else {}), **_kwargs(ocfg)}
+        try: return cls(groups, **kw)
+        except (TypeError, ValueError) as e: raise ConfigError(f"optimizer.name={ocfg.name}: {e}. Check optimizer.kwargs.") from None
+    make.__doc__ = f'`torch.optim.{cls.__name__}` with the config\'s lr, weight decay and kwargs.'
+    return make
+
+for _name, _cls in vars(torch.optim).items():
+    if isinstance(_cls, type) and issubclass(_cls, torch.optim.Optimizer) and _cls is not torch.optim.Optimizer and _name != 'LBFGS':  # LBFGS needs a closure
+        register_optimizer(_name.lower())(_torch_optimizer(_cls))
+
+# %% ../nbs/05_train.ipynb #d0d04e80
+def _lambda_schedule(optimizer, scfg, steps_per_epoch: int, rule):
+    "A `LambdaLR` of `rule(step, epoch)` times a linear warm-up from a tenth of the rate over `scfg.warmup_epochs`."
+    warm = scfg.warmup_epochs * steps_per_epoch
+    def factor(step: int) -> float:  # a plain function: LambdaLR's state_dict leaves it out
+        return (0.1 + 0.9 * step / warm if step < warm else 1.0) * rule(step, step // steps_per_epoch)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+def warmup_schedule(optimizer, scfg, steps_per_epoch: int):
+    "Only the warm-up (the per-step part of `plateau`)."
+    return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: 1.0)
+
+@register_scheduler('none')
+def constant_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "The rate of the config (after the warm-up)."
+    return warmup_schedule(optimizer, scfg, steps_per_epoch)
+
+@register_scheduler('step')
+def step_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "`gamma` times lower every `step_size` epochs."
+    gamma, size = scfg.gamma, scfg.step_size
+    return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: gamma ** (epoch // size))
+
+@register_scheduler('multistep')
+def multistep_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "`gamma` times lower at each of the `milestones` epochs."
+    gamma, milestones = scfg.gamma, list(scfg.milestones)
+    return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: gamma ** bisect.bisect_right(milestones, epoch))
+
+@register_scheduler('cosine')
+def cosine_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "Half a cosine from the rate down to `min_lr` over the steps after the warm-up."
+    warm, floor = scfg.warmup_epochs * steps_per_epoch, scfg.min_lr / optimizer.param_groups[0]['lr']
+    rule = lambda step, epoch: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * max(0, step - warm) / max(1, total_steps - warm)))
+    return _lambda_schedule(optimizer, scfg, steps_per_epoch, rule)
+
+@register_scheduler('onecycle')
+def onecycle_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "torch's `OneCycleLR` up to each group's rate (its own warm-up)."
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps=total_steps, **_kwargs(scfg))
+
+@register_scheduler('plateau')
+def plateau_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
+    "`gamma` times lower after `patience` epochs without improvement of the monitored metric."
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=scfg.gamma, patience=scfg.patience, min_lr=scfg.min_lr, **_kwargs(scfg))
+
+# %% ../nbs/05_train.ipynb #c8458253
+_NOT_BY_NAME = ('LRScheduler', '_LRScheduler', 'LambdaLR', 'MultiplicativeLR', 'SequentialLR', 'ChainedScheduler', 'ReduceLROnPlateau')  # need callables or schedulers
+
+def _torch_scheduler(cls):
+    "A factory for the `torch.optim.lr_scheduler` class `cls`, stepped per optimiser step."
+    def make(optimizer, scfg, total_steps, steps_per_epoch, mode):
+        if scfg.warmup_epochs: raise ConfigError(f"scheduler.warmup_epochs applies to step, multistep, cosine, plateau and none, not {scfg.name}; set it to 0.")
+        try: return cls(optimizer, **_kwargs(scfg))
+        except (TypeError, ValueError) as e: raise ConfigError(f"scheduler.name={scfg.name}: {e}. Set its arguments in scheduler.kwargs (counted in optimiser steps).") from None
+    make.__doc__ = f'`torch.optim.lr_scheduler.{cls.__name__}` with `scheduler.kwargs`.'
+    return make
+
+for _name, _cls in vars(torch.optim.lr_scheduler).items():
+    if isinstance(_cls, type) and issubclass(_cls, torch.optim.lr_scheduler.LRScheduler) and _name not in _NOT_BY_NAME:
+        register_scheduler(_name.lower())(_torch_scheduler(_cls))
 
 # %% ../nbs/05_train.ipynb #794e2930
 class Schedule:
-    "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for `plateau`."
+    "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for a `ReduceLROnPlateau` (`plateau`)."
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
-        self.cfg, self.steps_per_epoch = scfg, steps_per_epoch
-        self.total, self.warm = num_epochs * steps_per_epoch, scfg.warmup_epochs * steps_per_epoch
-        self.base_lr = optimizer.param_groups[0]['lr']
-        if scfg.name == 'onecycle':
-            self.per_step = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps=self.total)
-        else: self.per_step = torch.optim.lr_scheduler.LambdaLR(optimizer, self.factor)
-        self.plateau = None if scfg.name != 'plateau' else torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode='max' if monitor == 'val_acc' else 'min', factor=scfg.gamma, patience=scfg.patience, min_lr=scfg.min_lr)
-
-    def factor(self, step: int) -> float:
-        "The multiple of the base rate at optimiser step `step` (all schedules but onecycle)."
-        c, epoch = self.cfg, step // self.steps_per_epoch
-        f = 0.1 + 0.9 * step / self.warm if step < self.warm else 1.0
-        if c.name == 'step': f *= c.gamma ** (epoch // c.step_size)
-        elif c.name == 'multistep': f *= c.gamma ** bisect.bisect_right(list(c.milestones), epoch)
-        elif c.name == 'cosine':
-            floor = c.min_lr / self.base_lr
-            f *= floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * max(0, step - self.warm) / max(1, self.total - self.warm)))
-        return f
+        self.warm = scfg.warmup_epochs * steps_per_epoch
+        made = SCHEDULERS.lookup(scfg.name)(optimizer, scfg, num_epochs * steps_per_epoch, steps_per_epoch, monitor_mode(monitor))
+        self.plateau = made if isinstance(made, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
+        self.per_step = warmup_schedule(optimizer, scfg, steps_per_epoch) if self.plateau else made
 
     def step_batch(self):
         "Advance one optimiser step."
@@ -95,6 +164,33 @@ class Schedule:
     def load_state_dict(self, sd: dict):
         self.per_step.load_state_dict(sd['per_step'])
         if self.plateau: self.plateau.load_state_dict(sd['plateau'])
+
+# %% ../nbs/05_train.ipynb #ca294a82
+@register_loss('cross_entropy')
+def cross_entropy(weight=None, label_smoothing: float = 0.0):
+    "Cross-entropy with class weights and label smoothing."
+    return functools.partial(nn.functional.cross_entropy, weight=weight, label_smoothing=label_smoothing)
+
+@register_loss('focal')
+class FocalLoss(nn.Module):
+    "Multiclass focal loss: cross-entropy with each class term scaled by (1 - p)^gamma; class weights, label smoothing and soft targets as `cross_entropy`."
+    def __init__(self, weight=None, label_smoothing: float = 0.0, gamma: float = 2.0):
+        super().__init__()
+        self.weight, self.label_smoothing, self.gamma = weight, label_smoothing, gamma
+    def forward(self, logits, target):
+        logp, n = logits.float().log_softmax(1), logits.shape[1]
+        hard = target.dim() == 1
+        probs = nn.functional.one_hot(target, n).float() if hard else target.float()
+        if self.label_smoothing: probs = probs * (1 - self.label_smoothing) + self.label_smoothing / n
+        terms = -(1 - logp.exp()).pow(self.gamma) * logp * probs
+        if self.weight is not None: terms = terms * self.weight
+        total = self.weight[target].sum() if hard and self.weight is not None else len(target)
+        return terms.sum() / total
+
+def build_loss(lcfg, weight=None, label_smoothing: float = 0.0):
+    "The loss function `loss.name` names, with class `weight`, label smoothing and `loss.kwargs`."
+    try: return LOSSES.lookup(lcfg.name)(weight=weight, label_smoothing=label_smoothing, **_kwargs(lcfg))
+    except TypeError as e: raise ConfigError(f"loss.name={lcfg.name}: {e}. Check loss.kwargs.") from None
 
 # %% ../nbs/05_train.ipynb #d5f83732
 def cpu_has_bf16() -> bool:
@@ -115,19 +211,19 @@ def autocast_dtype(precision: str, device: torch.device):
 # %% ../nbs/05_train.ipynb #0b454397
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
-    "Mean loss, accuracy, and per-sample indices, labels, predictions, losses and predicted-class probabilities of `model` on `loader`."
+    "Mean loss, accuracy, and per-sample indices, labels, predictions, losses, predicted-class probabilities and ranks of the true class of `model` on `loader`."
     model.eval()
-    ys, preds, losses, probs = [], [], [], []
+    ys, preds, losses, probs, ranks = [], [], [], [], []
     for xb, yb in loader:
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
         if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None): out = model(xb).float()
         losses.append(nn.functional.cross_entropy(out, yb, reduction='none'))
         p, pred = out.softmax(1).max(1)
-        ys.append(yb); preds.append(pred); probs.append(p)
-    y, pred, loss, prob = (torch.cat(v).cpu() if v else torch.zeros(0) for v in (ys, preds, losses, probs))
+        ys.append(yb); preds.append(pred); probs.append(p); ranks.append((out > out.gather(1, yb[:, None])).sum(1))
+    y, pred, loss, prob, rank = (torch.cat(v).cpu() if v else torch.zeros(0) for v in (ys, preds, losses, probs, ranks))
     return _summarise({'index': list(loader.sampler), 'y_true': y.long().tolist(), 'y_pred': pred.long().tolist(),
-                       'losses': loss.tolist(), 'probs': prob.tolist()})
+                       'losses': loss.tolist(), 'probs': prob.tolist(), 'rank': rank.long().tolist()})
 
 def _summarise(r: dict) -> dict:
     "Add mean loss and accuracy to per-sample results."
@@ -230,8 +326,8 @@ class Distributed:
 
 def merge_eval(parts: list) -> dict:
     "One `evaluate_model` result from the shards of every rank, in sample order."
-    rows = sorted(r for p in parts for r in zip(p['index'], p['y_true'], p['y_pred'], p['losses'], p['probs']))
-    keys = ('index', 'y_true', 'y_pred', 'losses', 'probs')
+    keys = [k for k in ('index', 'y_true', 'y_pred', 'losses', 'probs', 'rank') if k in parts[0]]
+    rows = sorted(r for p in parts for r in zip(*(p[k] for k in keys)))
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
 # %% ../nbs/05_train.ipynb #6d13db6f
@@ -241,7 +337,7 @@ class Training:
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
         self.config_file = config_file
         self.stop_reason, self.resume_ckpt, self.results, self.built, self.writer = None, None, None, False, None
-        if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides), None
+        if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides, files=True), None
         else:
             if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
             self.run_dir, self.resume_ckpt = resolve_resume(resume)
@@ -282,6 +378,7 @@ class Training:
         if t.channels_last: self.model.to(memory_format=torch.channels_last)
         self.amp_dtype = autocast_dtype(t.precision, self.device)
         self.loss_weight = class_weights(self.data.class_counts).to(self.device) if cfg.data.balance == 'loss_weights' else None
+        self.loss_fn = build_loss(cfg.loss, self.loss_weight, t.label_smoothing)
         self.mixer = batch_mixer(cfg.transforms, m.num_classes)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.optimizer = build_optimizer(self.model, cfg.optimizer)
@@ -373,7 +470,7 @@ def train_epoch(self: Training, epoch: int) -> bool:
         if self.mixer is not None: xb, target = self.mixer(xb, yb)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             out = self.forward(xb)
-        loss = nn.functional.cross_entropy(out.float(), target, weight=self.loss_weight, label_smoothing=t.label_smoothing)
+        loss = self.loss_fn(out.float(), target)
         if self.mixer is not None: yb = target.argmax(1)  # accuracy against the dominant label of each mix
         self.scaler.scale(loss / t.grad_accum).backward()
         st['batch'] += 1
@@ -411,18 +508,25 @@ def evaluate(self: Training, split: str) -> dict:
     r = evaluate_model(self.forward, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
     return merge_eval(self.dist.gather(r)) if self.dist.world > 1 else r
 
+@patch(as_prop=True)
+def extra_metrics(self: Training) -> list:
+    "The registered metrics besides loss and accuracy that are computed on val each epoch: `training.metrics` and the monitored one."
+    t = self.cfg.training
+    return [m for m in dict.fromkeys([*t.metrics, t.monitor.removeprefix('val_')]) if m not in ('loss', 'acc')]
+
 @patch
 def _improved(self: Training, value: float) -> bool:
     best, delta = self.state['best'], self.cfg.training.early_stopping.min_delta
     if best is None: return True
-    return value > best + delta if self.cfg.training.monitor == 'val_acc' else value < best - delta
+    return value > best + delta if monitor_mode(self.cfg.training.monitor) == 'max' else value < best - delta
 
 @patch
 def _end_epoch(self: Training, epoch, seconds, writer):
     st, cfg = self.state, self.cfg
     val = self.evaluate('val')
     lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
-    row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], 'lr': lrs.get('head', next(iter(lrs.values()))),
+    extra = {f'val_{k}': v for k, v in compute_metrics(self.extra_metrics, val).items()}
+    row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], **extra, 'lr': lrs.get('head', next(iter(lrs.values()))),
            'seconds': round(seconds, 3)}
     value = row[cfg.training.monitor]
     self.schedule.step_epoch(value)
@@ -437,8 +541,9 @@ def _end_epoch(self: Training, epoch, seconds, writer):
         for split in ('train', 'val'):
             for k in ('loss', 'acc'): writer.add_scalar(f'{k}/{split}', row[f'{split}_{k}'], epoch + 1)
         for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
+        for k, v in extra.items(): writer.add_scalar(f'{k[4:]}/val', v, epoch + 1)
     logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
-                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}{''.join(f' {k[4:]} {v:.4f}' for k, v in extra.items())} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
     if st['early_stopped']: logger.info(f"early stopping: {cfg.training.monitor} has not improved for {st['bad_epochs']} epochs")
     if self.dist.is_main: self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st['history'])
 
@@ -451,8 +556,8 @@ def _final_reports(self: Training, writer) -> dict:
         r = self.evaluate(split)
         if self.dist.is_main:
             write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state['epoch'])
-        results[split] = {'loss': r['loss'], 'acc': r['acc']}
-        logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
+        results[split] = {'loss': r['loss'], 'acc': r['acc'], **compute_metrics(self.extra_metrics, r)}
+        logger.info(f"best model (epoch {self.state['best_epoch']}) on {split}: {' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}")
     return results
 
 # %% ../nbs/05_train.ipynb #b0390162
@@ -471,7 +576,7 @@ def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_ite
         lr = start_lr * mult ** i
         for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None): out = self.forward(xb)
-        loss = nn.functional.cross_entropy(out.float(), yb, label_smoothing=self.cfg.training.label_smoothing)
+        loss = self.loss_fn(out.float(), yb)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward(); self.scaler.step(self.optimizer); self.scaler.update()
         avg = 0.98 * avg + 0.02 * loss.item()
@@ -606,7 +711,7 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
         last = st['history'][-1]
         lines.append(f"last epoch: train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}")
         lines.append(f"train time: {sum(r['seconds'] for r in st['history']):.1f}s")
-    for split, r in (training.results or {}).items(): lines.append(f"final {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
+    for split, r in (training.results or {}).items(): lines.append(f"final {split}: {' '.join(f'{k} {v:.4f}' for k, v in r.items())}")
     return atomic_write_text(Path(run_dir)/'summary.txt', '\n'.join(lines) + '\n')
 
 class _stop_on_signals:
