@@ -81,16 +81,17 @@ def latest_run(runs_dir='runs') -> Path:
 
 # %% ../nbs/08_cli.ipynb #eee5260e
 class ProgressBars:
-    "tqdm progress bars driven by training events."
-    def __init__(self, training, every: int = 5):
-        self.bar, self.every = None, every
+    "tqdm progress bars driven by training events; the loss is read (on a GPU, a device sync) at most every `interval` seconds."
+    def __init__(self, training, interval: float = 1.0):
+        from imgcls.train import Throttle
+        self.bar, self.show_loss = None, Throttle(interval)
         training.on('on_batch_end', self.batch_end); training.on('on_epoch_end', self.epoch_end); training.on('on_train_end', self.close)
     def batch_end(self, training, epoch, batch, num_batches, loss, **kw):
         from tqdm.auto import tqdm
         if self.bar is None:
             self.bar = tqdm(total=num_batches, initial=batch - 1, desc=f'epoch {epoch + 1}/{training.cfg.training.num_epochs}', leave=False, dynamic_ncols=True)
         self.bar.update(1)
-        if batch % self.every == 0: self.bar.set_postfix(loss=f'{loss.item():.4f}')
+        if self.show_loss(): self.bar.set_postfix(loss=f'{loss.item():.4f}')
     def epoch_end(self, **kw): self.close()
     def close(self, **kw):
         if self.bar is not None: self.bar.close(); self.bar = None

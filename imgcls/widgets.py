@@ -17,7 +17,7 @@ from .config import load_config, ConfigError, CHOICES, schema_types
 from .models import available_models, weight_names
 import logging
 from .data import WRITTEN_ON_FIRST_USE
-from .train import Training, EVENTS, USER_ERRORS, LOG_FORMAT, logger, epoch_position
+from .train import Training, EVENTS, USER_ERRORS, LOG_FORMAT, Throttle, logger, epoch_position
 from .inference import load_run, predict
 
 # %% ../nbs/07_widgets.ipynb #e4b9c0bd
@@ -83,7 +83,7 @@ def figure_png(fig: Figure) -> bytes:
 class LiveCurves:
     "Loss and accuracy curves in one figure, redrawn in place into an `ipywidgets.Image` from training events."
     def __init__(self, every: int = 5):
-        self.every, self.fig = every, Figure(figsize=(9.4, 2.7), dpi=100, layout='constrained')
+        self.every, self.fig, self.due, self.last_loss = every, Figure(figsize=(9.4, 2.7), dpi=100, layout='constrained'), Throttle(1.0), math.nan
         self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
         plot = lambda ax, label, **kw: ax.plot([], [], label=label, **kw)[0]
         self.lines = {'batch_loss': plot(self.ax_loss, 'train (batches)', lw=1, alpha=0.5, color='C0'),
@@ -108,8 +108,8 @@ class LiveCurves:
 
     def on_batch_end(self, epoch, batch, num_batches, loss, **kw):
         if batch % self.every: return
-        self.batches.append((epoch + batch / num_batches, loss.item()))
-        self.draw()
+        self.batches.append((epoch + batch / num_batches, loss.detach()))
+        if loss.device.type == 'cpu' or self.due(): self.draw()  # reading a GPU loss waits for the device: once a second at most
 
     def on_epoch_end(self, history, **kw):
         self.history = list(history)
@@ -117,6 +117,8 @@ class LiveCurves:
 
     def draw(self):
         "Update the lines from the recorded points and re-render the image."
+        self.batches = [(x, float(y)) for x, y in self.batches]
+        self.last_loss = self.batches[-1][1] if self.batches else math.nan
         self.lines['batch_loss'].set_data([x for x, _ in self.batches], [y for _, y in self.batches])
         for k in ('train_loss', 'val_loss', 'train_acc', 'val_acc'):
             self.lines[k].set_data([r['epoch'] for r in self.history], [r[k] for r in self.history])
@@ -462,7 +464,7 @@ def _on_train_begin(self: TrainingPanel, training, **kw):
 def _on_batch_end(self: TrainingPanel, training, epoch, batch, num_batches, loss, **kw):
     n = training.cfg.training.num_epochs
     self.progress.max, self.progress.value = n * num_batches, epoch * num_batches + batch
-    if batch % self.curves.every == 0: self.status.value = f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; loss {loss.item():.4f}'
+    if batch % self.curves.every == 0: self.status.value = f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; loss {self.curves.last_loss:.4f}'  # as last drawn: no GPU sync here
 
 @patch
 def _on_epoch_end(self: TrainingPanel, training, epoch, metrics, history, **kw):

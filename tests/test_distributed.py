@@ -1,14 +1,19 @@
-"`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process, and resume."
-import os, subprocess, sys
+"`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process, and resume; fine-tuning, gradient accumulation, tiny eval splits and two nodes work too."
+import json, os, socket, subprocess, sys
+from pathlib import Path
+import numpy as np
+import torch
+from PIL import Image
 from conftest import imgcls, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 
-TORCHRUN = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
+RUN = [sys.executable, '-m', 'torch.distributed.run']
+TORCHRUN = [*RUN, '--standalone', '--nproc_per_node=2']
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 
 
-def torchrun(*args, check=True):
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    res = subprocess.run([*TORCHRUN, *IMGCLS, *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
+def torchrun(*args, check=True, launcher=TORCHRUN, program=IMGCLS, timeout=600):
+    res = subprocess.run([*launcher, *program, *map(str, args)], capture_output=True, text=True, env=ENV, timeout=timeout)
     if check and res.returncode != 0: raise AssertionError(f'torchrun exited {res.returncode}\n{res.stdout}\n{res.stderr[-4000:]}')
     return res
 
@@ -38,3 +43,61 @@ def test_distributed_resume_continues_the_run(tmp_path, quick_config):
     assert [r['epoch'] for r in ck['history']] == [1, 2, 3]
     res = imgcls('train', '--resume', run, 'training.num_epochs=4', check=False)
     assert res.returncode == 2 and 'same number' in res.stderr
+
+
+def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_config):
+    "DDP is built after freezing and rebuilt when the backbone unfreezes (it failed with 'Expected to have finished reduction')."
+    torchrun('train', '--config', quick_config, '--no-progress', 'model.freeze_backbone=true', 'model.unfreeze_after=1', 'training.num_epochs=2')
+    run = tmp_path/'runs'/'freeze_backbone_true_unfreeze_after_1_epochs_2'
+    assert 'status: completed' in (run/'summary.txt').read_text()
+    assert 'unfreezing the backbone at epoch 2' in (run/'logs'/'train.log').read_text()
+    rng = load_checkpoint(run/'weights'/'last.pt')['rng']
+    assert not torch.equal(rng[0]['torch'], rng[1]['torch'])  # each rank has its own stream (dropout, MixUp/CutMix)
+    assert torch.equal(rng[0]['generator'], rng[1]['generator'])  # and all share the shuffle of each epoch
+
+
+def test_hot_loop_communicates_once_per_optimiser_step(tmp_path, quick_config):
+    "With grad_accum=2, gradients are exchanged once per optimiser step, the stop flag every `stop_check_every` steps, and the process group is left."
+    res = torchrun(quick_config, 'training.num_epochs=1', 'training.grad_accum=2', 'training.batch_size=16', program=[str(Path(__file__).parent/'ddp_probe.py')])
+    counts = json.loads(res.stdout.strip().splitlines()[-1])
+    assert counts['steps'] == counts['batches'] // 2 == 20, counts
+    assert counts['gradient_exchanges'] == counts['steps'], counts  # no_sync on the micro-batches (was one per batch)
+    other = counts['all_reduce'] - counts['gradient_exchanges']  # stop checks plus the epoch's totals and its stop check
+    assert other <= counts['steps'] // 8 + 2, counts  # (was one per optimiser step)
+    assert counts['group_left'], counts
+
+
+def write_tiny_folder(root, per_class: dict) -> Path:
+    "A train/val/test ImageFolder of random 16 px images, `per_class[split]` images per class and split."
+    rng = np.random.default_rng(0)
+    for split, n in per_class.items():
+        for c in ('a', 'b'):
+            (root/split/c).mkdir(parents=True)
+            for i in range(n): Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(root/split/c/f'{i}.png')
+    return root
+
+
+def test_eval_split_smaller_than_the_world(tmp_path):
+    "3 processes, a val split of 2 images: the rank with no val image must not hang the others."
+    data = write_tiny_folder(tmp_path/'tiny', {'train': 6, 'val': 1, 'test': 1})
+    torchrun('train', '--no-progress', f'data.data_dir={data}', 'data.num_workers=0', f'output.runs_dir={tmp_path/"runs"}',
+             'transforms.train.resize=16', 'transforms.val.resize=16', 'transforms.test.resize=16', 'training.num_epochs=1', 'training.batch_size=2',
+             launcher=[*RUN, '--standalone', '--nproc_per_node=3'], timeout=180)
+    [run] = (tmp_path/'runs').iterdir()
+    assert 'status: completed' in (run/'summary.txt').read_text() and 'processes: 3' in (run/'summary.txt').read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def test_two_nodes_train_one_run_folder(tmp_path, quick_config):
+    "Two torchrun launchers, one process each, joined by c10d rendezvous on 127.0.0.1: the same path as two machines."
+    node = [*RUN, '--nnodes=2', '--nproc_per_node=1', '--rdzv-backend=c10d', f'--rdzv-endpoint=127.0.0.1:{free_port()}', '--rdzv-id=imgcls-test',
+            *IMGCLS, 'train', '--config', str(quick_config), '--no-progress', 'training.num_epochs=2']
+    nodes = [subprocess.Popen(node, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in nodes]
+    assert [p.returncode for p in nodes] == [0, 0], [err[-3000:] for _, err in outs]
+    [run] = (tmp_path/'runs').iterdir()
+    assert 'processes: 2' in (run/'summary.txt').read_text() and 'status: completed' in (run/'summary.txt').read_text()
+    assert len(load_checkpoint(run/'weights'/'last.pt')['rng']) == 2
