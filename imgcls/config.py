@@ -5,10 +5,10 @@ __all__ = ['CHOICES', 'MINIMUMS', 'ALIASES', 'NAME_EXCLUDED', 'MAX_NAME', 'DataC
            'OptimizerConfig', 'SchedulerConfig', 'ModelConfig', 'NormalizeConfig', 'SplitTransformsConfig',
            'TransformsConfig', 'OutputConfig', 'Config', 'schema_types', 'ConfigError', 'explain_error',
            'parse_overrides', 'load_yaml', 'load_config', 'config_error_message', 'run_name', 'create_run_dir',
-           'save_config']
+           'check_runs_dir', 'save_config']
 
 # %% ../nbs/00_config.ipynb #a2051024
-import difflib, hashlib, re, typing
+import difflib, hashlib, re, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Optional, List
@@ -272,6 +272,19 @@ def create_run_dir(runs_dir, name: str) -> Path:
             return path
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
+
+# %% ../nbs/00_config.ipynb #5ee76421
+def check_runs_dir(runs_dir) -> Path:
+    "Create `runs_dir` when missing and check that files can be written there; `ConfigError` names the problem otherwise."
+    path = Path(runs_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path): pass
+    except OSError as e:
+        raise ConfigError(f"Cannot write run folders into output.runs_dir={runs_dir} ({e.strerror or e}). Set output.runs_dir to a writable folder.") from None
+    return path
 
 # %% ../nbs/00_config.ipynb #0f48bb12
 def save_config(cfg: DictConfig, path) -> Path:

@@ -4,7 +4,7 @@
 __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'USER_ERRORS', 'seed_everything', 'resolve_device',
            'build_optimizer', 'Schedule', 'cpu_has_bf16', 'autocast_dtype', 'evaluate_model', 'write_eval_report',
            'Events', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed',
-           'merge_eval', 'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
+           'merge_eval', 'Training', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'DiskFullError', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, logging, math, os, random, signal, threading, time
@@ -15,7 +15,7 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, save_config, run_name, create_run_dir, ConfigError
+from .config import load_config, save_config, run_name, create_run_dir, check_runs_dir, ConfigError
 from .data import DataError, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
@@ -254,7 +254,7 @@ class Training:
     def run(self) -> Path:
         "Train (or resume) and return the run folder."
         setup_console_logging()
-        with _stop_on_signals(self): return self._run()
+        with _stop_on_signals(self), _disk_full_as_error(): return self._run()
 
     def build(self):
         "Make the data, model, optimiser and schedule (once)."
@@ -263,10 +263,11 @@ class Training:
         seed_everything(cfg.seed, cfg.deterministic)
         self.dist = Distributed(t.device)
         self.device = self.dist.device
+        if self.run_dir is None: check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
         if not self.dist.is_main: logger.setLevel(logging.WARNING)
         pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
         if pre:
-            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = {'mean': pre['mean'], 'std': pre['std']}
+            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
             for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
         manifest = run_manifest(self.run_dir) if self.run_dir is not None else None
         self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
@@ -580,7 +581,9 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
         lines.append(f"train time: {sum(r['seconds'] for r in st['history']):.1f}s")
     for split, r in (training.results or {}).items(): lines.append(f"final {split}: loss {r['loss']:.4f} acc {r['acc']:.4f}")
     path = Path(run_dir)/'summary.txt'
-    path.write_text('\n'.join(lines) + '\n')
+    tmp = path.with_name('.summary.txt.tmp')
+    try: tmp.write_text('\n'.join(lines) + '\n'); os.replace(tmp, path)  # a full disk keeps the previous summary
+    except OSError as e: tmp.unlink(missing_ok=True); logger.warning(f'could not write {path} ({e.strerror or e})')
     return path
 
 class _stop_on_signals:
@@ -593,6 +596,20 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
+# %% ../nbs/05_train.ipynb #8b28ec4f
+class DiskFullError(RuntimeError):
+    "A write into the run folder failed for lack of space; the message names the file and the fix."
+
+@contextlib.contextmanager
+def _disk_full_as_error():
+    "Turn a full disk's `OSError` into a `DiskFullError` that names the file."
+    import errno
+    try: yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        raise DiskFullError(f"No space left on the device to write {e.filename or 'the run folder'}. The last saved checkpoint is intact; "
+                            f"free space, then resume the run with imgcls train --resume RUN_FOLDER.") from None
+
 # %% ../nbs/05_train.ipynb #64948cae
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
@@ -601,4 +618,4 @@ def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     return t.run()
 
 # %% ../nbs/05_train.ipynb #28ab2ff6
-USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError)
+USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError, DiskFullError)
