@@ -5,24 +5,41 @@ __all__ = ['save_checkpoint', 'CheckpointError', 'load_checkpoint', 'rng_state',
            'library_versions', 'check_compatible']
 
 # %% ../nbs/03_checkpointing.ipynb #d5dfd646
-import os, random, sys, tempfile, pickle, warnings
+import errno, os, random, sys, tempfile, pickle, warnings
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% ../nbs/03_checkpointing.ipynb #3a0286b5
+class _Recorder:
+    "A file wrapper that keeps the `OSError` of a failed write: `torch.save` reports it only as a generic RuntimeError."
+    def __init__(self, f): self.f, self.error = f, None
+    def write(self, b):
+        try: return self.f.write(b)
+        except OSError as e: self.error = e; raise
+    def __getattr__(self, name): return getattr(self.f, name)
+
+def _save_failed(path: Path, e: OSError) -> str:
+    "What a user reads when `path` could not be written."
+    what = 'no space left on the device' if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
+    fix = f'resume the run: imgcls train --resume {path.parent.parent}' if path.parent.name == 'weights' else 'save again'
+    return f"Could not save {path}: {what}. The previous {path.name}, if any, is unchanged. Free space (or fix the folder), then {fix}"
+
 def save_checkpoint(state: dict, path) -> Path:
-    "Write `state` to `path` atomically (temporary file, fsync, rename)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    "Write `state` to `path` atomically (temporary file, fsync, rename); a failed write leaves the previous file and raises `CheckpointError`."
+    path, tmp, out = Path(path), None, None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
         with os.fdopen(fd, 'wb') as f:
-            torch.save(state, f)
+            out = _Recorder(f)
+            torch.save(state, out)
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None: Path(tmp).unlink(missing_ok=True)
+        err = out.error if out is not None and out.error is not None else e
+        if isinstance(err, OSError): raise CheckpointError(_save_failed(path, err)) from None
         raise
     return path
 

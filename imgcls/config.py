@@ -8,10 +8,10 @@ __all__ = ['CHOICES', 'MINIMUMS', 'PLUGIN_GROUP', 'MODELS', 'LOSSES', 'OPTIMIZER
            'schema_types', 'ConfigError', 'explain_error', 'Registry', 'load_plugins', 'register_model',
            'register_loss', 'register_optimizer', 'register_scheduler', 'register_transform', 'register_metric',
            'load_imports', 'parse_overrides', 'load_yaml', 'load_config', 'config_error_message', 'run_name', 'flatten',
-           'default_values', 'config_changes', 'leaderboard_hparams', 'create_run_dir', 'save_config']
+           'default_values', 'config_changes', 'leaderboard_hparams', 'create_run_dir', 'check_runs_dir', 'save_config']
 
 # %% ../nbs/00_config.ipynb #a2051024
-import difflib, hashlib, importlib, os, re, sys, typing
+import difflib, hashlib, importlib, os, re, sys, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, List
@@ -476,6 +476,19 @@ def create_run_dir(runs_dir, name: str) -> Path:
             return path
         except FileExistsError: continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
+
+# %% ../nbs/00_config.ipynb #5ee76421
+def check_runs_dir(runs_dir) -> Path:
+    "Create `runs_dir` when missing and check that files can be written there; `ConfigError` names the problem otherwise."
+    path = Path(runs_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path): pass
+    except OSError as e:
+        raise ConfigError(f"Cannot write run folders into output.runs_dir={runs_dir} ({e.strerror or e}). Set output.runs_dir to a writable folder.") from None
+    return path
 
 # %% ../nbs/00_config.ipynb #0f48bb12
 def save_config(cfg: DictConfig, path) -> Path:

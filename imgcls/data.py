@@ -12,7 +12,7 @@ __all__ = ['SPLITS', 'DATASETS', 'WRITTEN_ON_FIRST_USE', 'IMAGE_SUFFIXES', 'SPLI
            'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
 # %% ../nbs/01_data.ipynb #a2e00d95
-import math, os, shutil, tempfile
+import logging, math, os, shutil, tempfile
 from dataclasses import dataclass
 from typing import NamedTuple
 from pathlib import Path
@@ -40,16 +40,23 @@ def _stratified_split(labels, fractions, seed):
         parts.append(take); left -= frac
     return parts + [idx]
 
+def _lock(path):
+    "An inter-process lock for making `path`: a hidden `.NAME.lock` file beside it."
+    from filelock import FileLock
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path.parent/f'.{path.name}.lock'))
+
 def _atomic_write(dest, fill) -> Path:
-    "Run `fill(tmp_folder)`, then rename the folder to `dest`; nothing is left behind on failure."
+    "Run `fill(tmp_folder)`, then rename the folder to `dest`; nothing is left behind on failure, and one process at a time writes `dest`."
     dest = Path(dest)
-    if dest.exists(): raise DataError(f"{dest} already exists; delete it or choose another destination.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}-', dir=dest.parent))
-    try:
-        fill(tmp)
-        os.replace(tmp, dest)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    with _lock(dest):
+        if dest.exists(): raise DataError(f"{dest} already exists; delete it or choose another destination.")
+        tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}-', dir=dest.parent))
+        try:
+            fill(tmp)
+            os.replace(tmp, dest)
+        finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Path:
@@ -75,7 +82,11 @@ def ensure_data_dir(data_dir) -> Path:
     path = Path(data_dir).expanduser()
     if path.is_dir(): return path
     if path.exists(): raise DataError(f"data.data_dir={data_dir} is a file, not a folder.")
-    if path.name in WRITTEN_ON_FIRST_USE: return DATASETS[path.name](path)
+    if path.name in WRITTEN_ON_FIRST_USE:
+        try: return DATASETS[path.name](path)
+        except DataError:
+            if path.is_dir(): return path  # another process wrote it while this one waited for the lock
+            raise
     raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
                     f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(WRITTEN_ON_FIRST_USE)}.")
 
@@ -108,13 +119,15 @@ def _read_split(folder) -> dict:
     if empty: raise DataError(f"Class folder(s) without images: {', '.join(empty)}. Add images or remove the folder(s).")
     return classes
 
-def _check_same_classes(per_split: dict, dirs: dict):
-    train = sorted(per_split['train'])
+def _check_classes(per_split: dict, dirs: dict):
+    "Refuse a class that train lacks; warn about train's classes that another split lacks."
+    train = set(per_split['train'])
     for s, classes in per_split.items():
-        if sorted(classes) != train:
-            extra, lacking = sorted(set(classes) - set(train)), sorted(set(train) - set(classes))
-            raise DataError(f"Classes in {dirs[s]} differ from {dirs['train']}: extra {extra or 'none'}, missing {lacking or 'none'}. "
-                            f"Every split needs the same class folders.")
+        extra, lacking = sorted(set(classes) - train), sorted(train - set(classes))
+        if extra: raise DataError(f"{dirs[s]} has class folder(s) that {dirs['train']} lacks: {extra}. A model learns only the classes "
+                                  f"of train/; add images of them there, or remove them from {dirs[s].name}/.")
+        if lacking: logging.getLogger('imgcls').warning(f"{dirs[s]} has no images of {len(lacking)} class(es) that train/ has: {lacking}; "
+                                                        f"they are reported with zero support on {s}.")
 
 def _carve(rows: list, source: str, parts: dict, seed: int) -> list:
     "Re-split the rows of split `source` into `parts` ({split: fraction}), stratified by class and seeded."
@@ -132,9 +145,9 @@ def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve',
     root, (f_train, f_val, f_test) = Path(root), fractions
     dirs = split_dirs(root)
     per_split = {s: _read_split(d) for s, d in dirs.items()} if dirs else {'train': _read_split(root)}
-    if dirs: _check_same_classes(per_split, dirs)
+    if dirs: _check_classes(per_split, dirs)
     classes = sorted(per_split['train'])
-    rows = [(str(p), classes.index(c), s) for s, cl in per_split.items() for c in classes for p in cl[c]]
+    rows = [(str(p), classes.index(c), s) for s, cl in per_split.items() for c in classes for p in cl.get(c, ())]
     carved = not dirs or ('test' not in dirs and missing_test == 'carve')
     if not dirs: rows = _carve(rows, 'train', {'train': f_train, 'val': f_val, 'test': f_test}, seed)
     elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
@@ -635,7 +648,8 @@ def _fashion_mnist_arrays(cache=None) -> dict:
     if folder is None:
         from torchvision.datasets import FashionMNIST
         cache = Path(cache or Path.home()/'.cache'/'imgcls')
-        for train in (True, False): FashionMNIST(str(cache), train=train, download=True)
+        with _lock(cache/'FashionMNIST'):  # one process downloads, the others wait and read its files
+            for train in (True, False): FashionMNIST(str(cache), train=train, download=True)
         folder = cache/'FashionMNIST'/'raw'
     return {k: (_read_idx(folder/f'{k}-images-idx3-ubyte.gz'), _read_idx(folder/f'{k}-labels-idx1-ubyte.gz')) for k in ('train', 't10k')}
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, run_manifest, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images
+from .data import build_data, run_manifest, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images, IMAGE_SUFFIXES
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, library_versions, CheckpointError
 from .metrics import compute_metrics
@@ -79,7 +79,9 @@ def _expand(inputs) -> list:
     items = []
     for x in inputs:
         if isinstance(x, (str, Path)) and Path(x).is_dir():
-            items += list_images(x)
+            found = list_images(x)
+            if not found: raise DataError(f"{x} holds no images (searched recursively for {', '.join(IMAGE_SUFFIXES)}).")
+            items += found
         else: items.append(x)
     return items
 

@@ -165,8 +165,8 @@ def atomic_write_text(path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.{threading.get_ident()}.tmp')
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try: tmp.write_text(text); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise  # a full disk leaves no partial file
     return path
 
 def write_history(run_dir, history: list) -> Path:

@@ -2,9 +2,9 @@
 
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'AUX_HEADS', 'SimpleCNN', 'TinyNet', 'torchvision_models', 'available_models', 'replace_head',
-           'ModelError', 'read_state_dict', 'load_state_dict_checked', 'build_model', 'min_input_size',
-           'check_input_size', 'weight_names', 'weights_preprocessing', 'head_names', 'split_parameters',
-           'freeze_backbone', 'set_train_mode', 'model_summary', 'format_summary']
+           'ModelError', 'read_state_dict', 'load_state_dict_checked', 'build_model', 'weights_cache_path',
+           'min_input_size', 'check_input_size', 'weight_names', 'weights_preprocessing', 'head_names',
+           'split_parameters', 'freeze_backbone', 'set_train_mode', 'model_summary', 'format_summary']
 
 # %% ../nbs/02_models.ipynb #267f4f59
 import difflib
@@ -134,7 +134,7 @@ def build_model(architecture: str, num_classes: int, weights: str = None, dropou
         sd = read_state_dict(path)
         model = torchvision.models.get_model(architecture, num_classes=_num_outputs(sd, architecture))
         load_state_dict_checked(model, sd, str(path))
-    else: model = torchvision.models.get_model(architecture, weights=weights)
+    else: model = _pretrained(architecture, weights) if weights is not None else torchvision.models.get_model(architecture)
     return replace_head(model, num_classes, dropout)
 
 def _build_timm(name, num_classes, weights, dropout, in_channels):
@@ -154,6 +154,38 @@ def _num_outputs(sd, architecture) -> int:
     "The class count of the head stored in a torchvision state dict."
     with torch.device('meta'): name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))  # no memory, no init
     return sd[f'{name}.weight'].shape[0] if f'{name}.weight' in sd else 1000
+
+# %% ../nbs/02_models.ipynb #ff3a41c3
+import pickle, urllib.parse
+
+def _weights_enum(architecture: str, weights: str):
+    "torchvision's weights entry named `weights` (`DEFAULT`, `IMAGENET1K_V1`, ...) for `architecture`."
+    try: return torchvision.models.get_model_weights(architecture)[weights]
+    except KeyError:
+        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null.") from None
+
+def _url_name(url: str) -> str: return Path(urllib.parse.urlparse(url).path).name
+
+def _weights_of_file(architecture: str, path):
+    "The torchvision weights entry whose download `path` is, judged by its file name; None for other files."
+    return next((w for w in torchvision.models.get_model_weights(architecture) if _url_name(w.url) == Path(path).name), None)
+
+def weights_cache_path(architecture: str, weights: str) -> Path:
+    "The file torchvision reads `architecture`'s pretrained `weights` from, and downloads them to: `$TORCH_HOME/hub/checkpoints/<name>`."
+    return Path(torch.hub.get_dir())/'checkpoints'/_url_name(_weights_enum(architecture, weights).url)
+
+def _pretrained(architecture: str, weights: str) -> nn.Module:
+    "torchvision's `architecture` with its pretrained `weights`, read from torchvision's cache or downloaded into it."
+    w, path = _weights_enum(architecture, weights), weights_cache_path(architecture, weights)
+    cached = path.is_file()
+    try: return torchvision.models.get_model(architecture, weights=w)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:  # no download, or an unreadable file
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        if cached: raise ModelError(f"{path} cannot be read as the {architecture} weights {weights} ({reason}). "
+                                    f"Delete it to download it again from {w.url}, or replace it with that file.") from None
+        raise ModelError(f"The {architecture} weights {weights} are not in torchvision's cache and could not be downloaded ({reason}). "
+                         f"Download {w.url} and save it as {path} (TORCH_HOME sets that folder), "
+                         f"or set model.weights to the path of a weights file (.pth, .pt or .safetensors).") from None
 
 # %% ../nbs/02_models.ipynb #c6f79822
 def _weights_min_size(architecture: str) -> int:
@@ -183,10 +215,9 @@ def weight_names(architecture: str) -> list:
 
 def weights_preprocessing(architecture: str, weights) -> dict:
     "`{'mean', 'std', 'crop'}` of torchvision pretrained `weights` for `architecture` (their evaluation crop size), or None for other weights."
-    if weights is None or _is_path(weights) or architecture not in torchvision_models(): return None
-    try: w = torchvision.models.get_model_weights(architecture)[weights]
-    except KeyError:
-        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null.") from None
+    if weights is None or architecture not in torchvision_models(): return None
+    w = _weights_of_file(architecture, weights) if _is_path(weights) else _weights_enum(architecture, weights)
+    if w is None: return None
     t = w.transforms()
     return {'mean': list(t.mean), 'std': list(t.std), 'crop': t.crop_size[0]}
 

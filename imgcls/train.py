@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'USER_ERRORS'
            'autocast_dtype', 'accumulator_dtype', 'evaluate_model', 'write_eval_report', 'Events', 'Throttle',
            'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
            'Training', 'restore_scaler', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find',
-           'write_summary', 'train']
+           'write_summary', 'DiskFullError', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
@@ -21,12 +21,11 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, save_config, run_name, create_run_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
+from .config import load_config, save_config, run_name, create_run_dir, check_runs_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
 from .data import DataError, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode
-
 
 # %% ../nbs/05_train.ipynb #1343b51b
 def rank_seed(seed: int, rank: int = 0) -> int:
@@ -422,7 +421,7 @@ class Training:
         "Train (or resume) and return the run folder."
         setup_console_logging()
         try:
-            with _stop_on_signals(self): return self._run()
+            with _stop_on_signals(self), _disk_full_as_error(): return self._run()
         finally:
             if self.built: self.dist.close()  # leave the process group this run joined
 
@@ -434,10 +433,11 @@ class Training:
         self.dist = Distributed(t.device)
         seed_everything(rank_seed(cfg.seed, self.dist.rank), cfg.deterministic)
         self.device = self.dist.device
+        if self.run_dir is None: check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
         if not self.dist.is_main: logger.setLevel(logging.WARNING)
         pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
         if pre:
-            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize = {'mean': pre['mean'], 'std': pre['std']}
+            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
             for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
         manifest = run_manifest(self.run_dir) if self.run_dir is not None else None
         self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
@@ -804,7 +804,10 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
         lines.append(f"last epoch: train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}")
         lines.append(f"train time: {sum(r['seconds'] for r in st['history']):.1f}s")
     for split, r in (training.results or {}).items(): lines.append(f"final {split}: {' '.join(f'{k} {v:.4f}' for k, v in r.items())}")
-    return atomic_write_text(Path(run_dir)/'summary.txt', '\n'.join(lines) + '\n')
+    path = Path(run_dir)/'summary.txt'
+    try: atomic_write_text(path, '\n'.join(lines) + '\n')  # a full disk keeps the previous summary
+    except OSError as e: logger.warning(f'could not write {path} ({e.strerror or e})')
+    return path
 
 class _stop_on_signals:
     "While training in the main thread, SIGINT and SIGTERM request a clean stop."
@@ -816,6 +819,20 @@ class _stop_on_signals:
     def __exit__(self, *exc):
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
 
+# %% ../nbs/05_train.ipynb #8b28ec4f
+class DiskFullError(RuntimeError):
+    "A write into the run folder failed for lack of space; the message names the file and the fix."
+
+@contextlib.contextmanager
+def _disk_full_as_error():
+    "Turn a full disk's `OSError` into a `DiskFullError` that names the file."
+    import errno
+    try: yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        raise DiskFullError(f"No space left on the device to write {e.filename or 'the run folder'}. The last saved checkpoint is intact; "
+                            f"free space, then resume the run with imgcls train --resume RUN_FOLDER.") from None
+
 # %% ../nbs/05_train.ipynb #64948cae
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
@@ -824,4 +841,4 @@ def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     return t.run()
 
 # %% ../nbs/05_train.ipynb #28ab2ff6
-USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError)
+USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError, DiskFullError)
