@@ -45,6 +45,8 @@ class TrainingConfig:
     monitor: str = MISSING  # val_acc | val_loss: picks best.pt and drives early stopping
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     log_every: int = MISSING  # batches between per-step TensorBoard points
+    ema_decay: Optional[float] = MISSING  # keep an exponential moving average of the weights (e.g. 0.999); None: off
+    temperature_scaling: bool = MISSING  # after training, fit one softmax temperature on val and use it for predictions
 
 @dataclass
 class OptimizerConfig:
