@@ -140,7 +140,7 @@ def fit_temperature(logits, y, max_iter: int = 200) -> float:
             loss.backward()
             return loss
         opt.step(closure)
-    return float(log_t.exp())
+    return float(log_t.detach().exp())
 
 # %% ../nbs/04_metrics.ipynb #2d036c62
 def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, title: str = 'Reliability'):
