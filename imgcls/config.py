@@ -50,6 +50,8 @@ class TrainingConfig:
     metrics: List[str] = MISSING  # registered metrics logged on val each epoch and in the final reports
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     log_every: int = MISSING  # batches between per-step TensorBoard points
+    ema_decay: Optional[float] = MISSING  # keep an exponential moving average of the weights (e.g. 0.999); None: off
+    temperature_scaling: bool = MISSING  # after training, fit one softmax temperature on val and use it for predictions
 
 @dataclass
 class OptimizerConfig:
@@ -237,9 +239,9 @@ METRICS = Registry('metric', 'training.metrics', 'imgcls.metrics')
 REGISTERED_CHOICES = {'optimizer.name': lambda: OPTIMIZERS.names(), 'scheduler.name': lambda: SCHEDULERS.names(), 'loss.name': lambda: LOSSES.names(),
                       'training.monitor': lambda: [f'val_{m}' for m in METRICS.names()]}  # what `CHOICES` offers for these keys
 
-def register_model(name: str = None):
-    "Decorator: a model class or factory taking `num_classes`, `dropout` and `in_channels`."
-    return MODELS.register(name)
+def register_model(name: str = None, cam_layer: str = None):
+    "Decorator: a model class or factory taking `num_classes`, `dropout` and `in_channels`; `cam_layer` names the module class activation maps use."
+    return MODELS.register(name, cam_layer=cam_layer)
 
 def register_loss(name: str = None):
     "Decorator: a factory `(weight=None, label_smoothing=0.0, **loss.kwargs)` returning `loss(logits, target)`; targets are class indices or (MixUp) probabilities."

@@ -2,9 +2,10 @@
 
 # %% auto #0
 __all__ = ['LOCK', 'HISTORY', 'HEARTBEAT', 'classification_report_text', 'classification_report_dict', 'confusion_matrix_figure',
-           'most_confused', 'top_losses_figure', 'write_split_report', 'accuracy', 'mean_loss', 'top_k_accuracy',
-           'balanced_accuracy', 'macro_f1', 'monitor_mode', 'compute_metrics', 'history_summary', 'atomic_write_text',
-           'write_history', 'read_history']
+           'most_confused', 'top_losses_figure', 'write_split_report', 'reliability_bins', 'calibration_metrics',
+           'fit_temperature', 'reliability_figure', 'write_calibration_report', 'accuracy', 'mean_loss',
+           'top_k_accuracy', 'balanced_accuracy', 'macro_f1', 'monitor_mode', 'compute_metrics', 'history_summary',
+           'atomic_write_text', 'write_history', 'read_history']
 
 # %% ../nbs/04_metrics.ipynb #e7621414
 import csv, io, os, threading
@@ -59,8 +60,8 @@ def most_confused(y_true, y_pred, classes, min_count: int = 1) -> list:
     return sorted(pairs, key=lambda p: -p[2])
 
 # %% ../nbs/04_metrics.ipynb #bd08dbd2
-def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int = 9):
-    "A grid of the `k` highest-loss samples; `load_image(i)` gives sample i as a uint8 CHW tensor or HWC array."
+def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int = 9, overlay=None):
+    "A grid of the `k` highest-loss samples; `load_image(i)` gives sample i as a uint8 CHW tensor or HWC array; `overlay(i, img)` may replace what is shown."
     import matplotlib.pyplot as plt
     order = np.argsort(-np.asarray(losses))[:k]
     cols = min(3, len(order)) or 1
@@ -70,6 +71,7 @@ def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int
     for ax, i in zip(axes.flat, order):
         img = load_image(int(i))
         img = img.permute(1, 2, 0).numpy() if hasattr(img, 'permute') else np.asarray(img)
+        if overlay is not None: img = overlay(int(i), img)
         ax.imshow(img)
         ax.set_title(f'{classes[y_pred[i]]} / {classes[y_true[i]]}\n{losses[i]:.2f} / {probs[i]:.2f}', fontsize=9)
     fig.suptitle('prediction / actual, loss / probability', fontsize=10)
@@ -102,6 +104,75 @@ def write_split_report(run_dir, split: str, y_true, y_pred, classes, writer=None
         if writer is not None: writer.add_figure(name, fig, step, close=False)
         _save(fig, plots/f'{name}.png')
     return classification_report_dict(y_true, y_pred, classes)
+
+# %% ../nbs/04_metrics.ipynb #3a8dd236
+def _probs(logits, temperature: float = 1.0):
+    import torch
+    return (torch.as_tensor(logits).detach().double() / temperature).softmax(1)
+
+def reliability_bins(probs, y, n_bins: int = 15) -> dict:
+    "Per equal-width bin of top-1 confidence: `count`, mean `confidence` and `accuracy` (tensors of length `n_bins`)."
+    import torch
+    probs, y = torch.as_tensor(probs).double(), torch.as_tensor(y).long()
+    conf, pred = probs.max(1)
+    idx = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1], right=True)
+    count = torch.bincount(idx, minlength=n_bins).double()
+    def mean(v): return torch.zeros(n_bins, dtype=torch.float64).index_add_(0, idx, v) / count.clamp(min=1)
+    return {'count': count, 'confidence': mean(conf), 'accuracy': mean((pred == y).double())}
+
+def calibration_metrics(logits, y, temperature: float = 1.0, n_bins: int = 15) -> dict:
+    "ECE (`n_bins` bins), NLL, Brier score and accuracy of `softmax(logits / temperature)` against labels `y`."
+    import torch
+    p, y = _probs(logits, temperature), torch.as_tensor(y).long()
+    b = reliability_bins(p, y, n_bins)
+    ece = ((b['accuracy'] - b['confidence']).abs() * b['count']).sum() / max(1, len(y))
+    nll = torch.nn.functional.nll_loss(p.clamp(min=1e-300).log(), y)
+    brier = ((p - torch.nn.functional.one_hot(y, p.shape[1])) ** 2).sum(1).mean()
+    return {'ece': ece.item(), 'nll': nll.item(), 'brier': brier.item(), 'accuracy': (p.argmax(1) == y).double().mean().item()}
+
+# %% ../nbs/04_metrics.ipynb #f6d9c99f
+def fit_temperature(logits, y, max_iter: int = 200) -> float:
+    "The temperature `T > 0` that minimises the NLL of `softmax(logits / T)` on labels `y`."
+    import torch
+    logits, y = torch.as_tensor(logits).detach().double().clone(), torch.as_tensor(y).long()
+    with torch.inference_mode(False), torch.enable_grad():
+        log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn='strong_wolfe')
+        def closure():
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), y)
+            loss.backward()
+            return loss
+        opt.step(closure)
+    return float(log_t.detach().exp())
+
+# %% ../nbs/04_metrics.ipynb #2d036c62
+def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, title: str = 'Reliability'):
+    "Accuracy against confidence per bin, before and (when `temperature` is not 1) after temperature scaling."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='perfect')
+    for name, t in [('raw', 1.0)] + ([(f'T = {temperature:.2f}', temperature)] if temperature != 1.0 else []):
+        b, m = reliability_bins(_probs(logits, t), y, n_bins), calibration_metrics(logits, y, t, n_bins)
+        keep = b['count'] > 0
+        ax.plot(b['confidence'][keep], b['accuracy'][keep], 'o-', ms=4, label=f"{name}: ECE {m['ece']:.3f}")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence', ylabel='accuracy', title=title)
+    ax.legend(loc='upper left', fontsize=8)
+    fig.tight_layout()
+    return fig
+
+def write_calibration_report(run_dir, split: str, logits, y, temperature: float = 1.0, writer=None, step: int = 0) -> dict:
+    "Write `logs/calibration_{split}.json` and `plots/reliability_{split}.png` into `run_dir`; return the metrics."
+    import json
+    run_dir = Path(run_dir)
+    (run_dir/'logs').mkdir(parents=True, exist_ok=True); (run_dir/'plots').mkdir(parents=True, exist_ok=True)
+    res = {'n_bins': 15, 'temperature': temperature, 'uncalibrated': calibration_metrics(logits, y)}
+    if temperature != 1.0: res['calibrated'] = calibration_metrics(logits, y, temperature)
+    (run_dir/'logs'/f'calibration_{split}.json').write_text(json.dumps(res, indent=2))
+    fig = reliability_figure(logits, y, temperature, title=f'Reliability ({split})')
+    if writer is not None: writer.add_figure(f'reliability_{split}', fig, step, close=False)
+    _save(fig, run_dir/'plots'/f'reliability_{split}.png')
+    return res
 
 # %% ../nbs/04_metrics.ipynb #c9df9929
 def _mean(xs) -> float: return float(np.mean(xs)) if len(xs) else 0.0

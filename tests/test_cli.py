@@ -6,6 +6,8 @@ RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classi
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
              'plots/confusion_matrix_val.png', 'plots/confusion_matrix_val_normalized.png', 'plots/top_losses_train.png',
              'plots/top_losses_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
+RUN_FILES = sorted(RUN_FILES + [f'{d}/{n}_{s}.{e}' for s in ('train', 'val') for d, n, e in (('logs', 'calibration', 'json'), ('plots', 'reliability', 'png'))]
+                   + ['weights/temperature.json'])  # calibration: see nbs/05_train.ipynb, Temperature scaling
 
 
 def test_help_documents_every_option_without_importing_torch():

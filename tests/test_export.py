@@ -1,4 +1,4 @@
-"ONNX export parity: onnxruntime gives PyTorch's top-1 and probabilities on the whole test split, for a torchvision and a custom model."
+"ONNX export parity: onnxruntime gives PyTorch's top-1 and (temperature-scaled) probabilities on the whole test split, for a torchvision and a custom model."
 import onnxruntime as ort
 import pytest, torch
 from torch import nn
@@ -25,11 +25,12 @@ def _check_parity(run):
     worst = 0.0
     for xb, _ in build_data(run.cfg).eval_loaders['test']:
         p_onnx = torch.from_numpy(sess.run(None, {'image': xb.numpy()})[0]).softmax(1)
-        with torch.inference_mode(): p_torch = run.model(xb).softmax(1)
+        with torch.inference_mode(): p_torch = (run.model(xb) / run.temperature).softmax(1)  # the ONNX model includes the temperature
         agree += (p_onnx.argmax(1) == p_torch.argmax(1)).sum().item(); n += len(xb)
         worst = max(worst, (p_onnx - p_torch).abs().max().item())
     assert n == 271 and agree == n, (agree, n)
     assert worst < 1e-4, worst
+    assert run.temperature != 1.0  # fitted after training, so the check above covers it
 
 
 @pytest.mark.parametrize('arch', ['resnet18', 'custom'])
