@@ -264,7 +264,7 @@ class Settings:
 
 # %% ../nbs/07_widgets.ipynb #6854ace3
 class LogArea(logging.Handler):
-    "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel; a context manager attaches it."
+    "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel, newest first; a context manager attaches it."
     def __init__(self, lines: int = 300):
         super().__init__()
         self.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
@@ -274,9 +274,9 @@ class LogArea(logging.Handler):
 
     def emit(self, record):
         self.lines.append(self.format(record))
-        text = html.escape('\n'.join(self.lines))  # column-reverse keeps the box scrolled to the newest line
-        self.widget.value = ('<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;'
-                             f'padding:2px 6px"><pre style="margin:0;font-size:11px;line-height:1.3">{text}</pre></div>')
+        text = html.escape('\n'.join(reversed(self.lines)))  # newest first: no scrolling to see what just happened
+        self.widget.value = ('<div style="max-height:160px;overflow:auto;background:#f6f6f6;padding:2px 6px">'
+                             f'<pre style="margin:0;font-size:11px;line-height:1.3">{text}</pre></div>')
 
     def clear(self): self.lines.clear(); self.widget.value = ''
     def __enter__(self): logger.addHandler(self); return self
