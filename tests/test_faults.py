@@ -1,5 +1,5 @@
 "Faults a user meets: bad run folders, a full disk, kills at random moments, empty inputs, uneven splits, processes racing on a fresh folder."
-import os, random, shutil, signal, subprocess, sys, time
+import os, random, shutil, signal, subprocess, time
 from contextlib import contextmanager
 from pathlib import Path
 import pytest
