@@ -5,7 +5,7 @@ __all__ = ['MARKERS', 'COLUMNS', 'INTEGER_COLUMNS', 'ASCENDING', 'TABLE_COLUMNS'
            'lock_alive', 'run_status', 'read_config', 'latest_test_acc', 'history_columns', 'unreadable_reason',
            'read_run', 'filter_runs', 'sort_runs', 'list_runs', 'format_value', 'runs_table', 'run_paths',
            'config_diff', 'history_frame', 'plot_curves', 'Comparison', 'compare', 'run_details_html',
-           'leaderboard_html', 'RunsBrowser']
+           'leaderboard_html', 'RunsBrowser', 'runs_tab']
 
 # %% ../nbs/09_runs.ipynb #603491ee
 import base64, fnmatch, html, io, json, os, re, shlex, socket, threading, time
@@ -373,3 +373,13 @@ class RunsBrowser:
         if len(readable) == 1:
             self.details.value = run_details_html(readable[0])
             self.predictor.run_dir.value = readable[0]
+
+# %% ../nbs/09_runs.ipynb #0d036882
+def runs_tab(panel) -> RunsBrowser:
+    "The panel's Runs tab: a `RunsBrowser` of the panel's runs folder that follows the folder setting."
+    browser = RunsBrowser(panel.settings.folder('output.runs_dir'))
+    def follow(change):
+        browser.runs_dir = panel.settings.folder('output.runs_dir')
+        browser.refresh()
+    panel.settings['output.runs_dir'].observe(follow, 'value')
+    return browser

@@ -2,12 +2,12 @@
 
 # %% auto #0
 __all__ = ['PANEL_KEYS', 'SHARED_KEYS', 'LABELS', 'RESCORE_NOTE', 'PANEL_TABS', 'config_overrides', 'train_command',
-           'rank_models', 'ModelPicker', 'figure_png', 'LiveCurves', 'cached_run', 'message_html', 'predictions_html',
-           'PredictPanel', 'panel_keys', 'device_names', 'setting_widget', 'metrics_html', 'Settings', 'LogArea',
-           'TrainingPanel', 'Panel']
+           'rank_models', 'ModelPicker', 'figure_png', 'LiveCurves', 'add_cams', 'cached_run', 'message_html',
+           'predictions_html', 'PredictPanel', 'panel_keys', 'device_names', 'setting_widget', 'metrics_html',
+           'Settings', 'LogArea', 'TrainingPanel', 'tab_maker', 'Panel']
 
 # %% ../nbs/07_widgets.ipynb #fbcca41a
-import base64, collections, functools, html, io, math, re, shlex, tempfile, threading
+import base64, collections, functools, html, importlib, io, math, re, shlex, tempfile, threading
 from pathlib import Path
 import ipywidgets as widgets
 from fastcore.basics import patch
@@ -131,6 +131,12 @@ class LiveCurves:
 def _load_run(run_dir: str, mtime: float):
     return load_run(run_dir)
 
+def add_cams(run, paths, results):
+    "Add each readable image's Grad-CAM overlay (PNG bytes, for the predicted class) to its `predict` result."
+    from imgcls.interpret import cam_png  # grad-cam loads only when asked for
+    for p, r in zip(paths, results):
+        if 'error' not in r: r['cam'] = cam_png(run, p, size=96)
+
 def cached_run(run_dir):
     "`load_run(run_dir)`, reused until the run's `best.pt` changes."
     best = Path(run_dir)/'weights'/'best.pt'
@@ -153,7 +159,8 @@ def predictions_html(results: list, files=()) -> str:
         img = f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">' if r['source'] in thumbs and 'error' not in r else ''
         top = message_html(r['error']) if 'error' in r else '<br>'.join(
             f'{_bar(p)} {html.escape(str(c))} {p:.1%}' for c, p in zip(r['classes'], r['probs']))
-        rows.append(f'<div style="display:flex;gap:10px;align-items:center;margin:4px 0">{img}<div><b>{html.escape(r["source"])}</b><br>{top}</div></div>')
+        cam = f'<img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" title="where the model looks">' if 'cam' in r else ''
+        rows.append(f'<div style="display:flex;gap:10px;align-items:center;margin:4px 0">{img}<div><b>{html.escape(r["source"])}</b><br>{top}</div>{cam}</div>')
     return ''.join(rows)
 
 class PredictPanel:
@@ -163,10 +170,13 @@ class PredictPanel:
         self.run_dir = widgets.Combobox(value=str(run_dir), description='Run folder', placeholder='runs/NAME', ensure_option=False,
                                         style={'description_width': '95px'}, layout={'width': '520px'})
         self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload images')
+        self.cam = widgets.Checkbox(description='Show where the model looks (Grad-CAM)', indent=False)
         self.output = widgets.HTML()
         self.upload.observe(lambda change: self.show(change.new), 'value')
+        self.cam.observe(lambda change: self.show(self.upload.value), 'value')
         self.run_dir.observe(self.clear, 'value')
-        self.box = widgets.VBox([widgets.HTML('<b>Predict</b> with the best model of a run'), widgets.HBox([self.run_dir, self.upload]), self.output])
+        self.cam.add_class('imgcls-predict-cam')
+        self.box = widgets.VBox([widgets.HTML('<b>Predict</b> with the best model of a run'), widgets.HBox([self.run_dir, self.upload, self.cam]), self.output])
 
     def list_runs(self, runs_dir):
         "Offer the runs under `runs_dir` that have a best model, newest first."
@@ -184,6 +194,7 @@ class PredictPanel:
             paths = [Path(d)/f'{i}_{Path(f["name"]).name}' for i, f in enumerate(files)]
             for p, f in zip(paths, files): p.write_bytes(f['content'])
             results = predict(run, paths, self.topk)
+            if self.cam.value: add_cams(run, paths, results)
         for r, f in zip(results, files): r['source'] = f['name']
         return results
 
@@ -489,7 +500,13 @@ def _on_train_end(self: TrainingPanel, training, run_dir, history, results, **kw
     self._say('')
 
 # %% ../nbs/07_widgets.ipynb #23df619a
-PANEL_TABS = {}  # title -> make(panel): the tabs other modules add to every new Panel, after Train and Predict
+PANEL_TABS = {'Runs': 'imgcls.runs:runs_tab'}  # title -> make(panel), or 'module:function' imported when a Panel is built
+
+def tab_maker(make):
+    "A `PANEL_TABS` entry as a function, importing it first when it is given as `'module:function'`."
+    if not isinstance(make, str): return make
+    module, _, name = make.partition(':')
+    return getattr(importlib.import_module(module), name)
 
 class Panel:
     "The imgcls panel: the shared settings above tabs for training, predicting, and what other modules add."
@@ -499,8 +516,10 @@ class Panel:
         self.tabs = widgets.Tab()
         self.ui = widgets.VBox([self.settings.box, self.tabs])
         self.ui.add_class('imgcls-panel'); self.tabs.add_class('imgcls-tabs')
-        self.add_tab('Train', self.train); self.add_tab('Predict', self.predict)
-        for title, make in PANEL_TABS.items(): self.add_tab(title, make(self))
+        self.add_tab('Train', self.train)
+        self.module_tabs = {title: tab_maker(make)(self) for title, make in PANEL_TABS.items()}
+        for title, content in self.module_tabs.items(): self.add_tab(title, content)
+        self.add_tab('Predict', self.predict)
 
     def add_tab(self, title: str, content, index: int = None) -> int:
         "Add `content` (a widget, or an object with a `ui` or `box` widget) as tab `title`, last or at `index`; return its index."
