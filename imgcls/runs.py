@@ -360,7 +360,9 @@ class RunsBrowser:
         self.show_picked()
 
     def _poll(self):
-        while not self._stop.wait(self.refresh_seconds): self.refresh()
+        while not self._stop.wait(self.refresh_seconds):
+            try: self.refresh()
+            except Exception as e: self.message.value = f'<span style="color:#b00020">Refresh failed: {html.escape(repr(e), quote=False)}</span>'  # keep polling
 
     def show_picked(self):
         "Several runs picked: their curves and config difference. One: its confusion matrix, reports and Predict box."

@@ -733,7 +733,7 @@ def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_ite
     set_rng_state(rng, self.data.generator, self.device)
     return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
 
-# %% ../nbs/05_train.ipynb #d76997f1
+# %% ../nbs/05_train.ipynb #3d301be6
 def _iso(t: float) -> str: return datetime.fromtimestamp(t).astimezone().isoformat(timespec='seconds')
 
 class RunLock:
