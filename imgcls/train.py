@@ -7,7 +7,7 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'TEMPERATURE_
            'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss', 'build_loss',
            'cpu_has_bf16', 'native_bf16', 'autocast_dtype', 'accumulator_dtype', 'evaluate_model', 'write_eval_report',
            'Events', 'Throttle', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config',
-           'Distributed', 'merge_eval', 'ema_model', 'save_temperature', 'read_temperature', 'Training',
+           'Distributed', 'merge_eval', 'ema_update', 'ema_model', 'save_temperature', 'read_temperature', 'Training',
            'restore_scaler', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary',
            'DiskFullError', 'train']
 
@@ -396,13 +396,21 @@ def merge_eval(parts: list) -> dict:
     return _summarise({k: [r[i] for r in rows] for i, k in enumerate(keys)})
 
 # %% ../nbs/05_train.ipynb #9ca14d97
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
+
+def ema_update(decay: float):
+    "`AveragedModel`'s update with a warm-up: the n-th update decays by `min(decay, (1 + n) / (10 + n))`; integer buffers are copied."
+    def update(averaged: list, current: list, num_averaged):
+        d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
+        if torch.is_floating_point(averaged[0]): torch._foreach_lerp_(averaged, current, 1 - d)
+        else: torch._foreach_copy_(averaged, current)
+    return update
 
 def ema_model(model: nn.Module, decay) -> AveragedModel:
     "An exponential moving average of `model`'s weights and BatchNorm buffers; None when `decay` is None."
     if decay is None: return None
     if not 0 < decay < 1: raise ConfigError(f"training.ema_decay must lie between 0 and 1 (e.g. 0.999), or be null for no EMA; got {decay}.")
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=ema_update(decay), use_buffers=True)
 
 # %% ../nbs/05_train.ipynb #042ac3f5
 import json
