@@ -13,7 +13,7 @@ import torchvision
 from .models import cam_layer
 from .data import build_transforms, normalize_batch
 from .metrics import top_losses_figure
-from .inference import Run, _expand, _to_uint8, _source
+from .inference import Run, map_images
 
 # %% ../nbs/11_interpret.ipynb #ec42bfac
 def _vit_reshape(tokens: torch.Tensor) -> torch.Tensor:
@@ -79,25 +79,15 @@ def _target_index(run: Run, target) -> int:
 
 def cam(run: Run, images, method: str = 'gradcam', target=None, layer=None, batch_size: int = 32) -> list:
     "Per image: `source`, `class`, `prob`, `heatmap` (H, W) and `overlay` (H, W, 3 uint8) of `method` for `target` (None: the predicted class)."
-    tfm, want, results, batch = build_transforms(run.cfg.transforms.test), _target_index(run, target), [], []
-    def flush():
-        if not batch: return
-        xb = torch.stack([x for _, x in batch])
+    want = _target_index(run, target)
+    def add_maps(results, xb):
         x = normalize_batch(xb.to(run.device), *run.normalization)
         with torch.inference_mode(): probs = (run.model(x).float() / run.temperature).softmax(1).cpu()
         targets = probs.argmax(1) if want is None else torch.full((len(xb),), want)
         maps = cam_maps(run.model, x, method, targets.tolist(), run.cfg.model.architecture, layer)
-        for (r, img), h, t, p in zip(batch, maps, targets.tolist(), probs):
+        for r, img, h, t, p in zip(results, xb, maps, targets.tolist(), probs):
             r.update({'class': run.classes[t], 'prob': float(p[t]), 'heatmap': h, 'overlay': overlay(img.permute(1, 2, 0).numpy(), h)})
-        batch.clear()
-    for item in _expand(images):
-        r = {'source': _source(item)}
-        results.append(r)
-        try: batch.append((r, tfm(_to_uint8(item))))
-        except Exception as e: r['error'] = f'{type(e).__name__}: {e}'
-        if len(batch) == batch_size: flush()
-    flush()
-    return results
+    return map_images(images, build_transforms(run.cfg.transforms.test), add_maps, batch_size)
 
 # %% ../nbs/11_interpret.ipynb #0708d8f4
 def top_losses_cam_figure(run: Run, split: str = 'test', method: str = 'gradcam', k: int = 9, layer=None):

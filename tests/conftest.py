@@ -1,4 +1,4 @@
-import subprocess, sys
+import contextlib, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -42,3 +42,41 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+SLOW = 180_000  # ms: page loads start a kernel that imports torch; the machine may be busy
+
+
+def free_port() -> int:
+    "A port on 127.0.0.1 that nothing listens on now."
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
+    "Wait until `proc` listens on `port`; fail with its log if it exits or takes too long."
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None: pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return
+        except OSError: time.sleep(0.2)
+    pytest.fail(f'voila did not listen on port {port} within {timeout}s:\n{log.read_text()}')
+
+
+@contextlib.contextmanager
+def voila(notebook, work: Path, env: dict):
+    "Voila serving `notebook` on a free port of 127.0.0.1 from folder `work`, with `env` added; yields its URL, then stops it by PID."
+    port, log = free_port(), work/'voila.log'
+    env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work/'runtime'), **env}
+    with log.open('w') as out:
+        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(notebook), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
+                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(proc, port, log)
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
+        try: proc.wait(timeout=20)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()

@@ -1,8 +1,7 @@
 """`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) stops it cleanly and frees the port."""
 import os, signal, socket, subprocess, time
 
-from conftest import IMGCLS
-from test_widgets_browser import SLOW, free_port
+from conftest import IMGCLS, SLOW, free_port
 
 
 def port_open(port: int) -> bool:

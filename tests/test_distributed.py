@@ -1,10 +1,10 @@
 "`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process, and resume; fine-tuning, gradient accumulation, tiny eval splits and two nodes work too."
-import json, os, socket, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from conftest import imgcls, IMGCLS
+from conftest import imgcls, free_port, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 
 RUN = [sys.executable, '-m', 'torch.distributed.run']
@@ -85,10 +85,6 @@ def test_eval_split_smaller_than_the_world(tmp_path):
              launcher=[*RUN, '--standalone', '--nproc_per_node=3'], timeout=180)
     [run] = (tmp_path/'runs').iterdir()
     assert 'status: completed' in (run/'summary.txt').read_text() and 'processes: 3' in (run/'summary.txt').read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 def test_two_nodes_train_one_run_folder(tmp_path, quick_config):

@@ -1,7 +1,7 @@
 "Class activation maps find their layer and give a map of the input's size for every model family the issue names (random weights, one image)."
 import numpy as np
 import pytest, torch
-from imgcls.interpret import cam_maps, METHODS
+from imgcls.interpret import cam_maps
 from imgcls.models import build_model
 
 ARCHS = {'resnet18': 64, 'efficientnet_b0': 64, 'mobilenet_v3_small': 64, 'convnext_tiny': 64, 'vit_b_16': 224, 'swin_t': 64,

@@ -1,10 +1,9 @@
 """The runs browser (`imgcls.runs.RunsBrowser`) end to end: Voila serves it, headless Chromium reads and clicks it."""
-import os, signal, subprocess, sys
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, IMGCLS
-from test_widgets_browser import free_port, wait_for_port, SLOW
+from conftest import imgcls, voila, IMGCLS, SLOW
 
 BROWSER_NB = Path(__file__).parent/'runs_browser.ipynb'
 
@@ -23,21 +22,8 @@ def runs(tmp_path_factory, digits):
 
 @pytest.fixture(scope='module')
 def browser_url(runs, tmp_path_factory):
-    "Voila serving tests/runs_browser.ipynb on a free port of 127.0.0.1; stopped by PID."
-    _, runs_dir = runs
-    work, port = tmp_path_factory.mktemp('voila'), free_port()
-    log = work/'voila.log'
-    env = {**os.environ, 'IMGCLS_RUNS_DIR': str(runs_dir), 'JUPYTER_RUNTIME_DIR': str(work/'runtime')}
-    with log.open('w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(BROWSER_NB), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
-                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(proc, port, log)
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    "Voila serving tests/runs_browser.ipynb over the runs folder."
+    with voila(BROWSER_NB, tmp_path_factory.mktemp('voila'), {'IMGCLS_RUNS_DIR': str(runs[1])}) as url: yield url
 
 
 @pytest.fixture

@@ -1,29 +1,11 @@
 """The training panel (`imgcls.widgets`) end to end: Voila serves it, headless Chromium clicks it."""
-import os, signal, socket, subprocess, sys, time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from conftest import voila, SLOW
 
 PANEL_NB = Path(__file__).parent/'widgets_panel.ipynb'
-SLOW = 180_000  # ms: page loads start a kernel that imports torch; the machine may be busy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
-    "Wait until `proc` listens on `port`; fail with its log if it exits or takes too long."
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None: pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=1): return
-        except OSError: time.sleep(0.2)
-    pytest.fail(f'voila did not listen on port {port} within {timeout}s:\n{log.read_text()}')
 
 
 @pytest.fixture(scope='module')
@@ -38,21 +20,8 @@ def runs(tmp_path_factory, digits):
 
 @pytest.fixture(scope='module')
 def panel_url(runs, tmp_path_factory):
-    "Voila serving tests/widgets_panel.ipynb on a free port of 127.0.0.1, loading the quick config; stopped by PID."
-    cfg, _ = runs
-    work, port = tmp_path_factory.mktemp('voila'), free_port()
-    log = work/'voila.log'
-    env = {**os.environ, 'IMGCLS_PANEL_CONFIG': str(cfg), 'JUPYTER_RUNTIME_DIR': str(work/'runtime')}
-    with log.open('w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(PANEL_NB), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
-                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(proc, port, log)
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    "Voila serving tests/widgets_panel.ipynb, loading the quick config."
+    with voila(PANEL_NB, tmp_path_factory.mktemp('voila'), {'IMGCLS_PANEL_CONFIG': str(runs[0])}) as url: yield url
 
 
 @pytest.fixture

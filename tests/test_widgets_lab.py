@@ -4,7 +4,8 @@ import json, os, signal, subprocess, sys
 import pytest
 from playwright.sync_api import expect
 
-from test_widgets_browser import SLOW, count_curve_updates, free_port, set_text, wait_for_port
+from conftest import SLOW, free_port, wait_for_port
+from test_widgets_browser import count_curve_updates, set_text
 
 
 @pytest.fixture(scope='module')
