@@ -12,13 +12,27 @@ def digits(tmp_path_factory):
     return write_digits(tmp_path_factory.mktemp('data')/'digits')
 
 
+def write_quick_config(path, data_dir, runs_dir=None, extra: str = '', resize: int = 16) -> Path:
+    "Write a config file for fast runs to `path`: `resize` px images from `data_dir`, no worker processes, runs into `runs_dir`; `extra` adds YAML lines."
+    runs = f"output: {{runs_dir: {runs_dir}}}\n" if runs_dir else ''
+    Path(path).write_text(f"data: {{data_dir: {data_dir}, num_workers: 0}}\n{runs}"
+                          f"transforms: {{train: {{resize: {resize}}}, val: {{resize: {resize}}}, test: {{resize: {resize}}}}}\n{extra}")
+    return Path(path)
+
+
 @pytest.fixture
 def quick_config(tmp_path, digits):
     "A config file for fast runs: 16 px images, runs under tmp_path."
-    p = tmp_path/'quick.yaml'
-    p.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {tmp_path/'runs'}}}\n"
-                 "transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
-    return p
+    return write_quick_config(tmp_path/'quick.yaml', digits, tmp_path/'runs')
+
+
+def wait_for(predicate, timeout: float = 300, every: float = 0.05):
+    "Poll `predicate` until it holds; TimeoutError after `timeout` seconds."
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate(): return
+        time.sleep(every)
+    raise TimeoutError('condition not met in time')
 
 
 def imgcls(*args, cwd=None, check=True, **kw):
@@ -80,3 +94,17 @@ def voila(notebook, work: Path, env: dict):
         os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
         try: proc.wait(timeout=20)
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+
+@contextlib.contextmanager
+def served_page(browser, url: str, ready: str, width: int = 1100, height: int = 1400):
+    "A new page of `browser` at `url`, allowed to reach only that server, once selector `ready` shows; fails on any page error."
+    page = browser.new_page(viewport={'width': width, 'height': height})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
+    page.goto(url, timeout=SLOW)
+    page.locator(ready).wait_for(timeout=SLOW)
+    yield page
+    page.close()
+    assert not errors, errors

@@ -4,9 +4,9 @@ from contextlib import contextmanager
 from pathlib import Path
 import pytest
 import torch
-from conftest import imgcls, IMGCLS
+from conftest import imgcls, wait_for, IMGCLS
 from test_distributed import TORCHRUN
-from test_resume import _wait_for, _history
+from test_resume import _history
 from imgcls.checkpointing import load_checkpoint
 from imgcls.config import run_name
 
@@ -100,7 +100,7 @@ def test_five_sigkills_at_random_moments_then_the_run_equals_an_uninterrupted_on
         done = _epoch_of(last) if last.is_file() else 0
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:  # progress first (a checkpoint newer than the one this process started from), then a seeded moment within about an epoch
-            _wait_for(lambda: proc.poll() is not None or _epoch_of(last) > done, timeout=300)
+            wait_for(lambda: proc.poll() is not None or _epoch_of(last) > done, timeout=300)
             time.sleep(rng.uniform(0, 1.5) * epoch_seconds)
             assert proc.poll() is None, f'the run ended before kill {kill + 1}; raise the number of epochs'
             proc.send_signal(signal.SIGKILL)

@@ -4,7 +4,7 @@ import os, shutil
 from pathlib import Path
 import pytest
 import torch, torchvision
-from conftest import imgcls
+from conftest import imgcls, write_quick_config
 from imgcls.checkpointing import load_checkpoint
 from imgcls.config import load_config
 from imgcls.models import weights_cache_path, split_parameters, build_model
@@ -97,8 +97,7 @@ def test_frozen_then_unfrozen_pretrained_backbone(tmp_path, torch_home, two_digi
 def test_the_panels_weights_field_trains_a_pretrained_run(tmp_path, torch_home, two_digits):
     from imgcls.widgets import TrainingPanel
     config = tmp_path/'panel.yaml'
-    config.write_text(f"data: {{data_dir: {two_digits}, num_workers: 0}}\noutput: {{runs_dir: {tmp_path/'runs'}}}\n"
-                      "training: {num_epochs: 1, batch_size: 4}\ntransforms: {train: {resize: 32}, val: {resize: 32}, test: {resize: 32}}\n")
+    write_quick_config(config, two_digits, tmp_path/'runs', 'training: {num_epochs: 1, batch_size: 4}\n', resize=32)
     panel = TrainingPanel(str(config))
     panel.picker.value = 'resnet18'
     assert 'DEFAULT' in panel['model.weights'].options and 'IMAGENET1K_V1' in panel['model.weights'].options

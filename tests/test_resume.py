@@ -1,18 +1,12 @@
 "Interrupting a real training process and resuming it gives bitwise the run that was never interrupted."
 import signal, subprocess, time
 import torch
-from conftest import imgcls, IMGCLS
+from conftest import imgcls, wait_for, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 
 OVERRIDES = ['training.num_epochs=4', 'transforms.train.hflip=0.5', 'data.num_workers=2', 'optimizer.name=adam', 'optimizer.lr=0.003']
 
 
-def _wait_for(predicate, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate(): return
-        time.sleep(0.05)
-    raise TimeoutError('condition not met in time')
 
 
 def _history(run):
@@ -26,7 +20,7 @@ def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config):
     proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_config), '--no-progress', *OVERRIDES],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: (stopped/'logs'/'train.log').is_file() and 'epoch 1/4' in (stopped/'logs'/'train.log').read_text())
+        wait_for(lambda: (stopped/'logs'/'train.log').is_file() and 'epoch 1/4' in (stopped/'logs'/'train.log').read_text())
         time.sleep(0.3)  # into the second epoch
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)

@@ -1,15 +1,7 @@
 "`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, and foreign or broken."
-import json, os, signal, subprocess, sys, time
+import json, os, signal, subprocess, sys
 import pytest
-from conftest import imgcls, IMGCLS
-
-
-def _wait_for(predicate, timeout=300):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate(): return
-        time.sleep(0.1)
-    raise TimeoutError('condition not met in time')
+from conftest import imgcls, wait_for, write_quick_config, IMGCLS
 
 
 def _rows(runs_dir, *args) -> dict:
@@ -21,8 +13,7 @@ def runs_dir(tmp_path_factory, digits):
     "A runs folder with a completed run, a stopped run and two folders that are not runs."
     d = tmp_path_factory.mktemp('runs')
     cfg = d/'exp.yaml'
-    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {d/'runs'}}}\n"
-                   "transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\nmodel: {architecture: tiny_net}\n")
+    write_quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\n')
     imgcls('train', '--config', cfg, '--no-progress', 'training.num_epochs=1')
     from imgcls.train import Training
     t = Training(cfg, ['training.num_epochs=5'])
@@ -90,7 +81,7 @@ def test_sigkill_shows_running_then_interrupted_with_resume(runs_dir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = runs/'killed'
     try:
-        _wait_for(lambda: (run/'logs'/'history.csv').is_file())  # one epoch done: last.pt saved
+        wait_for(lambda: (run/'logs'/'history.csv').is_file())  # one epoch done: last.pt saved
         assert _rows(runs, '--filter', 'name=killed')['killed']['status'] == 'running'
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)

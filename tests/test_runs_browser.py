@@ -3,7 +3,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, voila, IMGCLS, SLOW
+from conftest import imgcls, served_page, voila, write_quick_config, IMGCLS, SLOW
 
 BROWSER_NB = Path(__file__).parent/'runs_browser.ipynb'
 
@@ -13,8 +13,7 @@ def runs(tmp_path_factory, digits):
     "Two finished runs that differ in the learning rate, and the config that made them."
     d = tmp_path_factory.mktemp('browse')
     cfg = d/'quick.yaml'
-    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {d/'runs'}}}\nmodel: {{architecture: tiny_net}}\n"
-                   "training: {num_epochs: 1}\ntransforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    write_quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\ntraining: {num_epochs: 1}\n')
     imgcls('train', '--config', cfg, '--no-progress')
     imgcls('train', '--config', cfg, '--no-progress', 'optimizer.lr=0.01')
     return cfg, d/'runs'
@@ -29,15 +28,7 @@ def browser_url(runs, tmp_path_factory):
 @pytest.fixture
 def page(browser, browser_url):
     "A fresh page with the runs browser, allowed to reach only the Voila server."
-    page = browser.new_page(viewport={'width': 1200, 'height': 1600})
-    errors = []
-    page.on('pageerror', lambda e: errors.append(str(e)))
-    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(browser_url) else route.abort())
-    page.goto(browser_url, timeout=SLOW)
-    page.locator('.imgcls-runs-board table').wait_for(timeout=SLOW)
-    yield page
-    page.close()
-    assert not errors, errors
+    with served_page(browser, browser_url, '.imgcls-runs-board table', 1200, 1600) as page: yield page
 
 
 def status_of(page, name: str):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from conftest import voila, SLOW
+from conftest import served_page, voila, write_quick_config, SLOW
 
 PANEL_NB = Path(__file__).parent/'widgets_panel.ipynb'
 
@@ -13,8 +13,7 @@ def runs(tmp_path_factory, digits):
     "A quick config (16 px digits, no worker processes) and the folder its runs go to."
     d = tmp_path_factory.mktemp('panel')
     cfg = d/'quick.yaml'
-    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {d/'runs'}}}\n"
-                   "transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    write_quick_config(cfg, digits, d/'runs')
     return cfg, d/'runs'
 
 
@@ -27,15 +26,7 @@ def panel_url(runs, tmp_path_factory):
 @pytest.fixture
 def panel(browser, panel_url):
     "A fresh page (and kernel) with the panel, allowed to reach only the Voila server."
-    page = browser.new_page(viewport={'width': 1100, 'height': 1400})
-    errors = []
-    page.on('pageerror', lambda e: errors.append(str(e)))
-    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(panel_url) else route.abort())
-    page.goto(panel_url, timeout=SLOW)
-    page.locator('.imgcls-train').wait_for(timeout=SLOW)
-    yield page
-    page.close()
-    assert not errors, errors
+    with served_page(browser, panel_url, '.imgcls-train') as page: yield page
 
 
 def set_text(page, css: str, value):

@@ -4,7 +4,7 @@ import json, os, signal, subprocess, sys
 import pytest
 from playwright.sync_api import expect
 
-from conftest import SLOW, free_port, wait_for_port
+from conftest import free_port, wait_for_port, write_quick_config, SLOW
 from test_widgets_browser import count_curve_updates, set_text
 
 
@@ -12,8 +12,7 @@ from test_widgets_browser import count_curve_updates, set_text
 def lab(tmp_path_factory, digits):
     "JupyterLab on a free port of 127.0.0.1, in a folder with a notebook that shows the panel on a quick 2-epoch config; stopped by PID."
     work, port = tmp_path_factory.mktemp('lab'), free_port()
-    (work/'quick.yaml').write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\ntraining: {{num_epochs: 2}}\n"
-                                   "transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    write_quick_config(work/'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
     cell = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': "from imgcls.widgets import Panel\nPanel('quick.yaml')"}
     (work/'panel.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
                                                 'nbformat': 4, 'nbformat_minor': 5}))
