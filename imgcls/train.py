@@ -592,16 +592,8 @@ def train_epoch(self: Training, epoch: int) -> bool:
     n_batches = self.batches_per_epoch
     self._set_trainable(epoch)
     for xb, yb in loader:  # `Batches` delivers them on the device
-        if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-        target = yb
-        if self.mixer is not None: xb, target = self.mixer(xb, yb)
         boundary = (st['batch'] + 1) % t.grad_accum == 0 or st['batch'] + 1 == n_batches
-        with self.ddp.no_sync() if self.ddp is not None and not boundary else contextlib.nullcontext():  # gradients meet once per optimiser step
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-                out = self.forward(xb)
-            loss = self.loss_fn(out.float(), target)
-            self.scaler.scale(loss / t.grad_accum).backward()
-        if self.mixer is not None: yb = target.argmax(1)  # accuracy against the dominant label of each mix
+        out, loss, yb = self.train_step(xb, yb, sync=boundary)  # gradients meet once per optimiser step
         st['batch'] += 1
         if boundary:
             self._optimizer_step()
@@ -625,16 +617,34 @@ def _stop_agreed(self: Training) -> bool:
     return self.state['global_step'] % self.stop_check_every == 0 and self.dist.any(self._stop.is_set())
 
 @patch
-def _optimizer_step(self: Training):
-    t, st = self.cfg.training, self.state
-    if t.grad_clip is not None:
+def train_step(self: Training, xb, yb, sync: bool = True) -> tuple:
+    "Forward and backward one batch as training does: channels_last, MixUp/CutMix, autocast, the run's loss, loss scaling and gradient accumulation (`sync=False`: no DDP gradient exchange). Returns the outputs, the loss and the labels accuracy is counted against."
+    t = self.cfg.training
+    if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+    target = yb
+    if self.mixer is not None: xb, target = self.mixer(xb, yb)
+    with self.ddp.no_sync() if self.ddp is not None and not sync else contextlib.nullcontext():
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            out = self.forward(xb)
+        loss = self.loss_fn(out.float(), target)
+        self.scaler.scale(loss / t.grad_accum).backward()
+    return out, loss, target.argmax(1) if self.mixer is not None else yb  # a mix counts for its dominant label
+
+@patch
+def apply_gradients(self: Training):
+    "Clip the gradients (with `training.grad_clip`), step the optimiser through the loss scaler, and clear the gradients."
+    if self.cfg.training.grad_clip is not None:
         self.scaler.unscale_(self.optimizer)
-        nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.training.grad_clip)
     self.scaler.step(self.optimizer); self.scaler.update()
     self.optimizer.zero_grad(set_to_none=True)
+
+@patch
+def _optimizer_step(self: Training):
+    self.apply_gradients()
     self.schedule.step_batch()
     if self.ema is not None: self.ema.update_parameters(self.model)
-    st['global_step'] += 1
+    self.state['global_step'] += 1
 
 # %% ../nbs/05_train.ipynb #808d7a20
 @patch
@@ -720,16 +730,13 @@ def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_ite
     ratios = [g['lr'] / self.optimizer.param_groups[0]['lr'] for g in self.optimizer.param_groups]
     mult, lrs, losses, best, avg = (end_lr / start_lr) ** (1 / max(1, num_iter - 1)), [], [], math.inf, 0.0
     set_train_mode(self.model, self._backbone_frozen(0))
-    batches = iter(self.data.train_loader)
+    batches = _cycle(self.data.train_loader)
+    self.optimizer.zero_grad(set_to_none=True)
     for i in range(num_iter):
-        try: xb, yb = next(batches)
-        except StopIteration: batches = iter(self.data.train_loader); xb, yb = next(batches)
         lr = start_lr * mult ** i
         for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
-        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None): out = self.forward(xb)
-        loss = self.loss_fn(out.float(), yb)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward(); self.scaler.step(self.optimizer); self.scaler.update()
+        for _ in range(self.cfg.training.grad_accum): _, loss, _ = self.train_step(*next(batches))  # one optimiser step, as in training
+        self.apply_gradients()
         avg = 0.98 * avg + 0.02 * loss.item()
         smooth = avg / (1 - 0.98 ** (i + 1))
         lrs.append(lr); losses.append(smooth)
@@ -740,6 +747,10 @@ def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_ite
     self.optimizer.zero_grad(set_to_none=True)
     set_rng_state(rng, self.data.generator, self.device)
     return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
+
+def _cycle(loader):
+    "The batches of `loader`, over and over."
+    while True: yield from loader
 
 # %% ../nbs/05_train.ipynb #3d301be6
 def _iso(t: float) -> str: return datetime.fromtimestamp(t).astimezone().isoformat(timespec='seconds')
