@@ -109,3 +109,21 @@ def test_sigkill_and_resume(tmp_path, digits):
     retry = [t for t in study.trials if t.user_attrs.get('resumed_from_trial') == failed[0].number]
     assert len(retry) == 1 and retry[0].state == optuna.trial.TrialState.COMPLETE and retry[0].user_attrs['run_dir'] == str(killed)
     assert 'resuming run' in (killed/'logs'/'train.log').read_text()
+
+
+def test_help_imports_neither_torch_nor_optuna():
+    import sys
+    code = ("import sys, contextlib, io\nfrom imgcls.cli import main\nfor argv in (['--help'], ['tune', '--help']):\n"
+            "    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n        try: main(argv)\n        except SystemExit: pass\n"
+            "    print(out.getvalue())\nassert 'torch' not in sys.modules and 'optuna' not in sys.modules, 'help imported torch or optuna'\n")
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    for opt in ('tune', '--trials', '--workers', '--storage', 'key.sub=value'): assert opt in res.stdout, opt
+    assert '--worker ' not in res.stdout
+
+
+def test_a_misspelt_tune_key_is_a_clear_error(tmp_path, digits):
+    cfg = tune_yaml(tmp_path, digits)
+    res = imgcls('tune', '--config', cfg, 'tune.trails=3', cwd=tmp_path, check=False)
+    assert res.returncode == 2 and 'Did you mean `tune.trials`' in res.stderr and 'Traceback' not in res.stderr
+    assert not (tmp_path/'runs').exists()
