@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['EPILOG', 'CAM_METHODS', 'INTERRUPTED', 'add_panel_parser', 'build_parser', 'latest_run', 'ProgressBars',
            'train_command', 'infer_command', 'predict_command', 'export_command', 'data_command', 'main',
-           'panel_notebook', 'panel_command', 'runs_command']
+           'panel_notebook', 'panel_command', 'runs_command', 'add_tune_parser', 'tune_command']
 
 # %% ../nbs/08_cli.ipynb #0ed5188b
 import argparse, sys
@@ -31,6 +31,7 @@ EPILOG = """examples:
   imgcls runs --sort val_acc --filter 'architecture=resnet*'
   imgcls runs compare runs/base runs/lr_0.01 --out curves.png
   imgcls panel --port 8866                            # the notebook panel as a web page
+  imgcls tune --config tune.yaml --workers 2          # hyperparameter search: runs/<study>/trial_*
 """
 
 CAM_METHODS = ('gradcam', 'gradcam++', 'eigencam', 'xgradcam', 'layercam')  # imgcls.interpret.METHODS, named here to keep --help free of torch
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
     p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel,tune}')
     t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).')
     t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--out', metavar='PNG', help='compare: write the overlaid curves to this PNG file')
     r.add_argument('--runs-dir', default='runs', help='compare: where run names are looked up (default: runs)')
     add_panel_parser(sub)
+    add_tune_parser(sub)
     for sp in (i, pr, e):
         sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
@@ -174,7 +176,7 @@ def _user_errors() -> tuple:
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = build_parser().parse_args(argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command}
+    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command, 'tune': tune_command}
     try: return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)
@@ -251,3 +253,43 @@ def _compare_runs(args, compare) -> int:
     print(res.config.to_string() if len(res.config) else 'The configs are the same.')
     if args.out: print(f'wrote {args.out}')
     return 0
+
+# %% ../nbs/08_cli.ipynb #ed0e305f
+def add_tune_parser(sub):
+    "The `imgcls tune` subcommand."
+    tu = sub.add_parser('tune', help='search hyperparameters with Optuna', description='Run the study in the `tune:` section of --config, or continue it; '
+                        'every trial is a run in runs/<study>/trial_<n>_<params>/. Rerun the same command to continue a stopped study.')
+    tu.add_argument('--config', required=True, metavar='FILE', help='YAML file with a `tune:` section (study, trials, metric, sampler, pruner, space)')
+    tu.add_argument('--trials', type=int, help='trials in the whole study, over all workers (default: tune.trials)')
+    tu.add_argument('--workers', type=int, default=1, help='local worker processes sharing the study (default: 1)')
+    tu.add_argument('--storage', metavar='URL', help='Optuna storage URL, e.g. postgresql+psycopg://user@host/db, for workers on several machines '
+                    '(default: sqlite in runs/<study>/study.db)')
+    tu.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one of the processes --workers starts: runs trials, reports nothing
+    tu.add_argument('overrides', nargs='*', metavar='key.sub=value', help='settings of every trial; tune.KEY=VALUE changes the tune section')
+
+def tune_command(args) -> int:
+    "Run `imgcls tune`: the study's trials, then its leaderboard, best trial, the command reproducing it, and its plots."
+    from imgcls.tune import Sweep, work, tune, TuneError, TrialInterrupted
+    from imgcls.train import setup_console_logging
+    from imgcls.runs import runs_table
+    if args.workers < 1: print('imgcls tune: error: --workers must be at least 1', file=sys.stderr); return 2
+    setup_console_logging()
+    overrides = [*args.overrides, *([f'tune.trials={args.trials}'] if args.trials is not None else [])]
+    try:
+        if args.worker:
+            sweep = Sweep(args.config, overrides, args.storage)
+            work(sweep, sweep.tune.seed)
+            return 0
+        res = tune(args.config, overrides, args.workers, args.storage)
+    except (TuneError, TrialInterrupted) as e:
+        print(f'imgcls tune: {e}', file=sys.stderr)
+        return INTERRUPTED
+    print(f"trials: {', '.join(f'{v} {k}' for k, v in res['states'].items() if v)}")
+    if res['leaderboard'] is not None: print(runs_table(res['leaderboard']))
+    if res['best']:
+        b = res['best']
+        print(f"best: trial {b['number']} ({b['value']:.4f}) {b['run_dir']}\n  " + '\n  '.join(f'{k} = {v}' for k, v in b['params'].items()))
+        print(f"reproduce it: {b['command']}")
+    for p in res['plots']: print(f'wrote {p}')
+    return 0
+

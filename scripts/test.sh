@@ -2,10 +2,11 @@
 # README command 2 (and CI): set up, check the notebooks are clean and exported, run nbdev-test, then pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-# system packages for the tests: Chromium (browser tests) and Debian's Fashion-MNIST files (data tests, offline)
+# system packages for the tests: Chromium (browser tests), Debian's Fashion-MNIST files (data tests, offline), PostgreSQL 15 (tests/test_tune.py)
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; fi
 suite_start=$(date +%s)
 
