@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['EPILOG', 'INTERRUPTED', 'build_parser', 'latest_run', 'ProgressBars', 'train_command', 'infer_command',
            'predict_command', 'export_command', 'data_command', 'main', 'add_panel_parser', 'panel_notebook',
-           'panel_command', 'runs_command']
+           'panel_command', 'runs_command', 'add_audit_parsers', 'kfold_command', 'audit_command']
 
 # %% ../nbs/08_cli.ipynb #0ed5188b
 import argparse, sys
@@ -22,13 +22,14 @@ EPILOG = """examples:
   imgcls runs --sort val_acc --filter 'architecture=resnet*'
   imgcls runs compare runs/base runs/lr_0.01 --out curves.png
   imgcls panel --port 8866                            # the notebook panel as a web page
+  imgcls audit data/digits --folds 5                  # label issues, duplicates, leaks (runs/<name>/audit)
 """
 
 def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
     p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel,kfold,audit}')
     t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).')
     t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--out', metavar='PNG', help='compare: write the overlaid curves to this PNG file')
     r.add_argument('--runs-dir', default='runs', help='compare: where run names are looked up (default: runs)')
     add_panel_parser(sub)
+    add_audit_parsers(sub)
     for sp in (i, pr, e):
         sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
@@ -156,7 +158,8 @@ def _user_errors() -> tuple:
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = build_parser().parse_args(argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command}
+    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command,
+                'kfold': kfold_command, 'audit': audit_command}
     try: return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)
@@ -174,7 +177,7 @@ def add_panel_parser(sub):
 def panel_notebook(path, cwd, config=None, runs_dir=None) -> Path:
     "Write the notebook `imgcls panel` serves to `path`: the panel, started in `cwd` from `config`, with `runs_dir`."
     import nbformat
-    lines = ['import os', f'os.chdir({str(cwd)!r})', 'from imgcls.widgets import Panel', f'panel = Panel({config and str(config)!r})',
+    lines = ['import os', f'os.chdir({str(cwd)!r})', 'import imgcls.audit  # adds the Audit tab', 'from imgcls.widgets import Panel', f'panel = Panel({config and str(config)!r})',
              *([f"panel.settings['output.runs_dir'].value = {str(runs_dir)!r}"] if runs_dir else []), 'panel']
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('\n'.join(lines))], metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
     nbformat.write(nb, str(path))
@@ -240,4 +243,56 @@ def _compare_runs(args, compare) -> int:
     res = compare(args.args[1:], args.out, args.runs_dir)
     print(res.config.to_string() if len(res.config) else 'The configs are the same.')
     if args.out: print(f'wrote {args.out}')
+    return 0
+
+# %% ../nbs/08_cli.ipynb #1561658e
+def add_audit_parsers(sub):
+    "The `imgcls kfold` and `imgcls audit` subcommands."
+    k = sub.add_parser('kfold', help='k-fold cross-validation over train + val', description='Train K models, one per fold, into runs/<name>/fold_<k>/; '
+                       'write out-of-fold probabilities (oof.csv) and the CV accuracy. Run again to continue an interrupted k-fold.')
+    a = sub.add_parser('audit', help='find label issues, duplicates, leaks and outliers', description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
+                       'k-fold, then every finding in runs/<name>/audit/issues.csv. imgcls audit apply RUN: carry out audit/decisions.csv '
+                       '(moves only, with an undo log). imgcls audit undo RUN: put every moved file back.')
+    a.add_argument('target', metavar='DATA_DIR|apply|undo', help='the data folder to audit, or apply / undo')
+    a.add_argument('rest', nargs='*', metavar='key.sub=value | RUN', help='config overrides after DATA_DIR; the run folder (runs/<name>) after apply or undo')
+    a.add_argument('--near', type=float, default=0.99, help='cosine similarity of features from which two images are near-duplicates (default: 0.99)')
+    a.add_argument('--outliers', type=float, default=0.01, help='fraction of images reported as outliers (default: 0.01)')
+    for p in (k, a):
+        p.add_argument('--folds', type=int, default=5, help='number of folds (default: 5)')
+        p.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults')
+        p.add_argument('--name', help='name of the k-fold folder under runs/ (default: from the config file and the overrides)')
+    k.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. training.num_epochs=5')
+
+def _fold_overrides(args, overrides) -> list:
+    return [*overrides, *([f'output.name={args.name}'] if args.name else [])]
+
+def _audit_error(command: str, e) -> int:
+    print(f'imgcls {command}: error: {e}', file=sys.stderr)
+    return INTERRUPTED if type(e).__name__ == 'KFoldStopped' else 2
+
+def kfold_command(args) -> int:
+    "Run `imgcls kfold`."
+    import json
+    from imgcls.audit import kfold, AuditError, CV, OOF
+    try: root = kfold(args.config, _fold_overrides(args, args.overrides), args.folds)
+    except AuditError as e: return _audit_error('kfold', e)
+    cv = json.loads((root/CV).read_text())
+    print(f"CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {cv['folds']} folds; out-of-fold probabilities: {root/OOF}")
+    return 0
+
+def audit_command(args) -> int:
+    "Run `imgcls audit DATA_DIR ...`, `imgcls audit apply RUN` or `imgcls audit undo RUN`."
+    from imgcls.audit import audit, apply_decisions, undo_decisions, AuditError, ISSUES, GRID
+    first, rest = args.target, args.rest
+    try:
+        if first in ('apply', 'undo'):
+            if len(rest) != 1: raise AuditError(f'imgcls audit {first} takes one run folder (runs/<name>), not {len(rest)} arguments.')
+            moves = (apply_decisions if first == 'apply' else undo_decisions)(rest[0])
+            print(f"{'moved' if first == 'apply' else 'moved back'} {len(moves)} file(s)" + ''.join(f'\n  {s} -> {t}' for s, t in moves))
+            return 0
+        if not Path(first).is_dir(): raise FileNotFoundError(f'No such data folder: {first}')
+        out = audit(args.config, _fold_overrides(args, [f'data.data_dir={first}', *rest]), args.folds, args.near, args.outliers)
+    except AuditError as e: return _audit_error('audit', e)
+    print((out/'summary.txt').read_text().rstrip())
+    print(f'findings: {out/ISSUES}\ntop findings: {out/GRID}\ndecide in the notebook (imgcls.audit.Cleaner, or the panel\'s Audit tab), then: imgcls audit apply {out.parent}')
     return 0
