@@ -157,7 +157,7 @@ def _user_errors() -> tuple:
 
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
-    args = build_parser().parse_args(argv)
+    args = _parse(build_parser(), argv)
     commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command,
                 'kfold': kfold_command, 'audit': audit_command}
     try: return commands[args.command](args)
@@ -250,11 +250,10 @@ def add_audit_parsers(sub):
     "The `imgcls kfold` and `imgcls audit` subcommands."
     k = sub.add_parser('kfold', help='k-fold cross-validation over train + val', description='Train K models, one per fold, into runs/<name>/fold_<k>/; '
                        'write out-of-fold probabilities (oof.csv) and the CV accuracy. Run again to continue an interrupted k-fold.')
-    a = sub.add_parser('audit', help='find label issues, duplicates, leaks and outliers', description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
+    a = sub.add_parser('audit', usage='imgcls audit [options] DATA_DIR [key.sub=value ...] | apply RUN | undo RUN', help='find label issues, duplicates, leaks and outliers', description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
                        'k-fold, then every finding in runs/<name>/audit/issues.csv. imgcls audit apply RUN: carry out audit/decisions.csv '
                        '(moves only, with an undo log). imgcls audit undo RUN: put every moved file back.')
-    a.add_argument('target', metavar='DATA_DIR|apply|undo', help='the data folder to audit, or apply / undo')
-    a.add_argument('rest', nargs='*', metavar='key.sub=value | RUN', help='config overrides after DATA_DIR; the run folder (runs/<name>) after apply or undo')
+    a.add_argument('args', nargs='+', metavar='ARG', help='DATA_DIR then config overrides (key.sub=value), or apply RUN, or undo RUN (RUN: runs/<name>)')
     a.add_argument('--near', type=float, default=0.99, help='cosine similarity of features from which two images are near-duplicates (default: 0.99)')
     a.add_argument('--outliers', type=float, default=0.01, help='fraction of images reported as outliers (default: 0.01)')
     for p in (k, a):
@@ -262,6 +261,14 @@ def add_audit_parsers(sub):
         p.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults')
         p.add_argument('--name', help='name of the k-fold folder under runs/ (default: from the config file and the overrides)')
     k.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. training.num_epochs=5')
+
+def _parse(parser, argv=None):
+    "Parse `argv`; for kfold and audit, overrides may also come after options (`imgcls audit DATA --folds 3 key=value`)."
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command in ('kfold', 'audit') and all('=' in e and not e.startswith('-') for e in extra):
+        (args.overrides if args.command == 'kfold' else args.args).extend(extra)
+    elif extra: parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 def _fold_overrides(args, overrides) -> list:
     return [*overrides, *([f'output.name={args.name}'] if args.name else [])]
@@ -283,7 +290,7 @@ def kfold_command(args) -> int:
 def audit_command(args) -> int:
     "Run `imgcls audit DATA_DIR ...`, `imgcls audit apply RUN` or `imgcls audit undo RUN`."
     from imgcls.audit import audit, apply_decisions, undo_decisions, AuditError, ISSUES, GRID
-    first, rest = args.target, args.rest
+    first, rest = args.args[0], args.args[1:]
     try:
         if first in ('apply', 'undo'):
             if len(rest) != 1: raise AuditError(f'imgcls audit {first} takes one run folder (runs/<name>), not {len(rest)} arguments.')
