@@ -13,12 +13,11 @@ import csv, hashlib, json, math, os, shutil, time
 from pathlib import Path
 import numpy as np
 import torch
-from .config import load_config, run_name, ConfigError
-from .data import find_samples, csv_samples, ensure_data_dir, read_image, build_transforms, DataError, SPLITS
+from .config import load_config, run_name
+from .data import find_samples, csv_samples, ensure_data_dir, read_image, build_transforms
 from .models import head_names
 from .train import Training, logger, setup_console_logging
 from .inference import load_run, predict_batch
-from .runs import read_summary
 
 # %% ../nbs/12_audit.ipynb #d59d8da2
 class AuditError(ValueError):
