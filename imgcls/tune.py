@@ -5,7 +5,7 @@ __all__ = ['TUNE_CHOICES', 'PARAM_TYPES', 'STUDY_CONFIG', 'TUNABLE', 'ParamSpace
            'Sweep', 'suggest', 'param_overrides', 'trial_name', 'grid_space', 'TuneError', 'TrialInterrupted',
            'Objective', 'make_sampler', 'make_pruner', 'make_storage', 'open_study', 'counted_trials', 'next_step',
            'work', 'leaderboard', 'best_command', 'save_plots', 'worker_command', 'start_workers', 'wait_workers',
-           'study_results', 'tune', 'parse_space', 'TunePanel']
+           'study_results', 'tune', 'parse_space', 'TunePanel', 'tune_tab']
 
 # %% ../nbs/10_tune.ipynb #da18f404
 import random, shlex, subprocess, sys, tempfile, time, warnings
@@ -453,11 +453,7 @@ class TunePanel:
 
 
 # %% ../nbs/10_tune.ipynb #25b1221f
-def _tune_tab(panel) -> TunePanel:
+def tune_tab(panel) -> TunePanel:
     "The Tune tab of `panel`, kept as `panel.tune`."
     panel.tune = TunePanel(panel)
     return panel.tune
-
-from .widgets import PANEL_TABS
-PANEL_TABS['Tune'] = _tune_tab
-

@@ -500,7 +500,7 @@ def _on_train_end(self: TrainingPanel, training, run_dir, history, results, **kw
     self._say('')
 
 # %% ../nbs/07_widgets.ipynb #23df619a
-PANEL_TABS = {'Runs': 'imgcls.runs:runs_tab'}  # title -> make(panel), or 'module:function' imported when a Panel is built
+PANEL_TABS = {'Runs': 'imgcls.runs:runs_tab', 'Tune': 'imgcls.tune:tune_tab', 'Audit': 'imgcls.audit:AuditTab'}  # title -> make(panel), or 'module:function' imported when a Panel is built
 
 def tab_maker(make):
     "A `PANEL_TABS` entry as a function, importing it first when it is given as `'module:function'`."
