@@ -10,7 +10,7 @@ __all__ = ['EPILOG', 'CAM_METHODS', 'INTERRUPTED', 'add_tune_parser', 'tune_comm
 import argparse, sys
 from pathlib import Path
 
-# %% ../nbs/08_cli.ipynb #ed0e305f
+# %% ../nbs/08_cli.ipynb #95bed430
 def add_tune_parser(sub):
     "The `imgcls tune` subcommand."
     tu = sub.add_parser('tune', help='search hyperparameters with Optuna', description='Run the study in the `tune:` section of --config, or continue it; '
@@ -23,6 +23,7 @@ def add_tune_parser(sub):
     tu.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one of the processes --workers starts: runs trials, reports nothing
     tu.add_argument('overrides', nargs='*', metavar='key.sub=value', help='settings of every trial; tune.KEY=VALUE changes the tune section')
 
+# %% ../nbs/08_cli.ipynb #ed0e305f
 def tune_command(args) -> int:
     "Run `imgcls tune`: the study's trials, then its leaderboard, best trial, the command reproducing it, and its plots."
     from imgcls.tune import Sweep, work, tune, TuneError, TrialInterrupted
