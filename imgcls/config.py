@@ -87,6 +87,7 @@ class ModelConfig:
     dropout: float = MISSING
     freeze_backbone: bool = MISSING
     unfreeze_after: Optional[int] = MISSING  # epochs after which a frozen backbone is unfrozen; None: never
+    small_input: bool = MISSING  # the stem for images of 32 px and below (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
 
 @dataclass
 class NormalizeConfig:
