@@ -43,7 +43,7 @@ def main(argv=None):
     p.add_argument('recipe', nargs='?', default='recipes/fashion_mnist.yaml'); p.add_argument('--data', default='data/fmnist')
     p.add_argument('--name', default=None); p.add_argument('--no-write', action='store_true')
     p.add_argument('overrides', nargs='*', help='config overrides, e.g. training.num_epochs=1 for a smoke run')
-    a = p.parse_args(argv)
+    a = p.parse_intermixed_args(argv)
     if not (Path(a.data)/'test').is_dir(): raise SystemExit(f'{a.data} has no test/ split; make it with: imgcls data fashion_mnist {a.data}')
     name = a.name or f"bench_{Path(a.recipe).stem}_{datetime.datetime.now():%Y%m%d_%H%M%S}"
     run_dir, wall, load = run_recipe(a.recipe, a.data, name, a.overrides)
