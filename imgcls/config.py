@@ -87,6 +87,7 @@ class ModelConfig:
     dropout: float = MISSING
     freeze_backbone: bool = MISSING
     unfreeze_after: Optional[int] = MISSING  # epochs after which a frozen backbone is unfrozen; None: never
+    small_input: bool = MISSING  # the stem for images of 32 px and below (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
 
 @dataclass
 class NormalizeConfig:
@@ -96,8 +97,10 @@ class NormalizeConfig:
 @dataclass
 class SplitTransformsConfig:
     resize: int = MISSING  # output side in px
-    crop: str = MISSING  # none (resize to a square) | center (resize, center crop) | random_resized
+    crop: str = MISSING  # none (resize to a square) | center (resize, center crop) | random_resized | random_pad
     scale_min: float = MISSING  # random_resized: smallest crop area fraction
+    pad: int = MISSING  # random_pad: pixels added on each side before the random crop back to `resize`
+    pad_mode: str = MISSING  # random_pad: reflect | constant (zeros) | edge | symmetric
     hflip: float = MISSING  # probability of a horizontal flip
     color_jitter: float = MISSING  # brightness/contrast/saturation strength; 0: off
     auto_augment: str = MISSING  # none | trivial | randaugment
@@ -146,7 +149,8 @@ CHOICES = Choices({'training.precision': ('fp32', 'bf16', 'fp16', 'auto'),
            'data.missing_test': ('carve', 'val'), 'data.balance': ('none', 'loss_weights', 'sampler'),
            'transforms.preset': (None, 'none', 'light', 'strong'),
            **{f'transforms.{s}.{k}': v for s in ('train', 'val', 'test')
-              for k, v in (('crop', ('none', 'center', 'random_resized')), ('auto_augment', ('none', 'trivial', 'randaugment')))}})
+              for k, v in (('crop', ('none', 'center', 'random_resized', 'random_pad')), ('auto_augment', ('none', 'trivial', 'randaugment')),
+                           ('pad_mode', ('reflect', 'constant', 'edge', 'symmetric')))}})
 
 # %% ../nbs/00_config.ipynb #5ece263f
 MINIMUMS = {'training.batch_size': 1, 'training.num_epochs': 1, 'training.grad_accum': 1, 'training.log_every': 1,

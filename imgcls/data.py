@@ -337,6 +337,7 @@ def geometry(tcfg) -> list:
     r = tcfg.resize
     if tcfg.crop == 'random_resized': return [v2.RandomResizedCrop(r, scale=(tcfg.scale_min, 1.0), antialias=True)]
     if tcfg.crop == 'center': return [v2.Resize(_read_side(tcfg), antialias=True), v2.CenterCrop(r)]
+    if tcfg.crop == 'random_pad': return [v2.Resize((r, r), antialias=True), v2.RandomCrop(r, padding=tcfg.pad, padding_mode=tcfg.pad_mode)]
     return [v2.Resize((r, r), antialias=True)]
 
 def extra_transforms(tcfg) -> list:

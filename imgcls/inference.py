@@ -64,7 +64,7 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto', calibrated: boo
     check_compatible(ck, cfg.model.architecture, cfg.model.num_classes, path)
     dev = resolve_device(device)
     m = cfg.model
-    model = build_model(m.architecture, m.num_classes, None, m.dropout)
+    model = build_model(m.architecture, m.num_classes, None, m.dropout, small_input=m.small_input)
     model.load_state_dict(ck['ema'] if 'ema' in ck else ck['model'])
     temperature = read_temperature(run_dir, path, ck['epoch']) if calibrated and cfg.training.temperature_scaling else 1.0
     return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'], temperature)

@@ -482,7 +482,7 @@ class Training:
         self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
         cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
         m = cfg.model
-        self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout).to(self.device)
+        self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout, small_input=m.small_input).to(self.device)
         for split in ('train', 'val', 'test'): check_input_size(self.model, m.architecture, cfg.transforms[split].resize)
         if t.channels_last: self.model.to(memory_format=torch.channels_last)
         self.amp_dtype = autocast_dtype(t.precision, self.device)
