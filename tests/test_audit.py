@@ -3,8 +3,7 @@ import csv, hashlib, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls
-from test_widgets_browser import free_port, wait_for_port, SLOW
+from conftest import imgcls, free_port, wait_for_port, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
