@@ -1,9 +1,9 @@
 """`imgcls kfold` and `imgcls audit` from the shell, apply and undo, and the cleaner widget in Chromium (served by Voila)."""
-import csv, hashlib, os, shutil, signal, subprocess, sys, time
+import csv, hashlib, shutil, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, free_port, wait_for_port, SLOW
+from conftest import imgcls, voila, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
@@ -85,20 +85,8 @@ def test_audit_help_does_not_import_torch():
 
 @pytest.fixture
 def cleaner_url(audited, tmp_path):
-    "Voila serving tests/audit_cleaner.ipynb (a Cleaner of the audit) on a free port of 127.0.0.1; stopped by PID."
-    _, _, run, _, _ = audited
-    port, log = free_port(), tmp_path/'voila.log'
-    env = {**os.environ, 'IMGCLS_AUDIT_RUN': str(run), 'JUPYTER_RUNTIME_DIR': str(tmp_path/'runtime')}
-    with log.open('w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(CLEANER_NB), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
-                                 '--show_tracebacks=True'], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(proc, port, log)
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    "Voila serving tests/audit_cleaner.ipynb (a Cleaner of the audit)."
+    with voila(CLEANER_NB, tmp_path, {'IMGCLS_AUDIT_RUN': str(audited[2])}) as url: yield url
 
 
 def item_choice(page, i: int):
