@@ -655,7 +655,8 @@ def evaluate(self: Training, split: str) -> dict:
     if self.dist.world == 1: return r
     parts = self.dist.gather(r)
     order = torch.tensor([i for p in parts for i in p['index']]).argsort(stable=True)
-    return {**merge_eval(parts), 'logits': torch.cat([p['logits'] for p in parts])[order]}
+    logits = [p['logits'] for p in parts if len(p['index'])] or [torch.zeros(0, 0)]  # a rank with an empty shard has no (N, C) logits
+    return {**merge_eval(parts), 'logits': torch.cat(logits)[order]}
 
 @patch(as_prop=True)
 def extra_metrics(self: Training) -> list:

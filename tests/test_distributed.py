@@ -48,7 +48,7 @@ def test_distributed_resume_continues_the_run(tmp_path, quick_config):
 def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_config):
     "DDP is built after freezing and rebuilt when the backbone unfreezes (it failed with 'Expected to have finished reduction')."
     torchrun('train', '--config', quick_config, '--no-progress', 'model.freeze_backbone=true', 'model.unfreeze_after=1', 'training.num_epochs=2')
-    run = tmp_path/'runs'/'freeze_backbone_true_unfreeze_after_1_epochs_2'
+    run = tmp_path/'runs'/'quick_freeze_backbone_true_unfreeze_after_1_epochs_2'
     assert 'status: completed' in (run/'summary.txt').read_text()
     assert 'unfreezing the backbone at epoch 2' in (run/'logs'/'train.log').read_text()
     rng = load_checkpoint(run/'weights'/'last.pt')['rng']
