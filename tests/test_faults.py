@@ -170,7 +170,7 @@ def test_torchrun_from_a_fresh_folder_writes_the_digits_once(tmp_path):
     res = subprocess.run([*TORCHRUN, *IMGCLS, 'train', '--no-progress', *TINY], cwd=tmp_path, capture_output=True, text=True,
                          env={**os.environ, 'OMP_NUM_THREADS': '1'}, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert 'status: completed' in (Path(res.stdout.strip().splitlines()[-1])/'summary.txt').read_text()
+    assert 'status: completed' in (tmp_path/res.stdout.strip().splitlines()[-1]/'summary.txt').read_text()
     assert sorted(p.name for p in (tmp_path/'data').iterdir()) == ['.digits.lock', 'digits']
     assert len(list((tmp_path/'data'/'digits').rglob('*.png'))) == 1797
 
@@ -181,7 +181,7 @@ def test_three_trainings_started_at_once_from_a_fresh_folder(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
     outs = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, outs): assert p.returncode == 0, err[-3000:]
-    runs = sorted(Path(out.strip().splitlines()[-1]) for out, _ in outs)
+    runs = sorted(tmp_path/out.strip().splitlines()[-1] for out, _ in outs)  # printed relative to the processes' folder
     assert [r.name for r in runs] == [runs[0].name, runs[0].name + '_2', runs[0].name + '_3']  # three runs, three folders
     for r in runs: assert 'status: completed' in (r/'summary.txt').read_text()
     assert sorted(p.name for p in (tmp_path/'data').iterdir()) == ['.digits.lock', 'digits']
