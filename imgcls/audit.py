@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .config import load_config, run_name
-from .data import find_samples, csv_samples, ensure_data_dir, read_image, build_transforms
+from .data import find_data, read_image, build_transforms
 from .models import head_names
 from .train import Training, logger, setup_console_logging
 from .inference import load_run, predict_batch
@@ -28,10 +28,7 @@ class KFoldStopped(AuditError):
 
 def data_rows(cfg) -> tuple:
     "(class names, rows `(absolute path, class index, split)`) of the config's data set, splits as training sees them."
-    d = cfg.data
-    root = ensure_data_dir(d.data_dir)
-    if d.labels_csv: classes, rows, _ = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
-    else: classes, rows, _ = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
+    classes, rows, _ = find_data(cfg)
     return classes, [(str(Path(p).absolute()), c, s) for p, c, s in rows]
 
 def assign_folds(labels, folds: int, seed: int) -> np.ndarray:

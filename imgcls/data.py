@@ -7,12 +7,12 @@ __all__ = ['SPLITS', 'DATASETS', 'WRITTEN_ON_FIRST_USE', 'IMAGE_SUFFIXES', 'SPLI
            'pil_to_uint8', 'read_image', 'ImageCache', 'ScanResult', 'scan_images', 'trivial_augment', 'randaugment',
            'autoaugment', 'augmix', 'gaussian_blur', 'grayscale', 'vflip', 'rotation', 'apply_preset', 'geometry',
            'extra_transforms', 'build_transforms', 'normalize_batch', 'cache_side', 'batch_mixer', 'SeededImages',
-           'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Slot', 'SlotCollate', 'Batches',
-           'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest', 'write_manifest', 'build_data',
-           'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
+           'scan_once', 'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Slot', 'SlotCollate', 'Batches',
+           'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest', 'write_manifest', 'Samples', 'find_data',
+           'build_data', 'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
 # %% ../nbs/01_data.ipynb #a2e00d95
-import logging, math, os, shutil, tempfile
+import copy, logging, math, os, shutil, tempfile
 from dataclasses import dataclass
 from typing import NamedTuple
 from pathlib import Path
@@ -323,7 +323,8 @@ PRESETS = {'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='
            'strong': dict(crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25)}
 
 def apply_preset(tf):
-    "Set `tf.train`'s augmentation keys from `tf.preset` (when not null); returns `tf`."
+    "A copy of `tf` with `tf.train`'s augmentation keys set from `tf.preset` (when not null); `tf` is left as it was."
+    tf = copy.deepcopy(tf)
     if tf.preset is not None:
         for k, v in PRESETS[tf.preset].items(): tf.train[k] = v
     return tf
@@ -416,6 +417,24 @@ def _by_shape(fn, imgs: list) -> list:
     for ks in groups.values():
         for k, y in zip(ks, fn(torch.stack([imgs[k] for k in ks]))): out[k] = y
     return out
+
+# %% ../nbs/01_data.ipynb #a64778b6
+_last_scan = {}
+
+def _files_signature(paths: list) -> tuple:
+    "(size, mtime) of each file: any edit, replacement or removal changes it."
+    def sig(p):
+        try: st = os.stat(p); return st.st_size, st.st_mtime_ns
+        except OSError: return None
+    return tuple(map(sig, paths))
+
+def scan_once(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -> ScanResult:
+    "`scan_images`, reusing this process's last scan while the files, `side` and `cache_mb` are unchanged."
+    key = (tuple(paths), _files_signature(paths), side, cache_mb)
+    if key not in _last_scan:
+        _last_scan.clear()  # drop the old cache before decoding a new one
+        _last_scan[key] = scan_images(paths, threads, side, cache_mb)
+    return _last_scan[key]
 
 # %% ../nbs/01_data.ipynb #03ecc60d
 class SeededRandomSampler(Sampler):
@@ -551,15 +570,26 @@ def write_manifest(data: 'Data', path) -> Path:
         for p, c, s in data.manifest: w.writerow([p, data.classes[c], c, s])
     return Path(path)
 
-def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest=None) -> Data:
-    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`; writes the built-in data set first when needed."
-    d, tf = cfg.data, apply_preset(cfg.transforms)
-    if cfg.reuse_memory: reuse_freed_memory()
+class Samples(NamedTuple):
+    "What a data set holds: class names, rows `(path, class index, split)`, and whether the splits were carved (or read from a manifest)."
+    classes: list
+    rows: list
+    carved: bool
+
+def find_data(cfg: DictConfig, manifest=None) -> Samples:
+    "The samples `cfg.data` points at, split as training sees them (`manifest`'s rows when given); writes the built-in data set first when needed."
+    d = cfg.data
     root = ensure_data_dir(d.data_dir)
     if d.labels_csv: classes, rows, carved = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
     else: classes, rows, carved = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
-    if manifest is not None: rows = read_manifest(manifest)
-    scan = scan_images([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
+    return Samples(classes, read_manifest(manifest), True) if manifest is not None else Samples(classes, rows, carved)
+
+def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest=None, samples: Samples = None) -> Data:
+    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest)`)."
+    d, tf = cfg.data, apply_preset(cfg.transforms)
+    if cfg.reuse_memory: reuse_freed_memory()
+    classes, rows, carved = samples if samples is not None else find_data(cfg, manifest)
+    scan = scan_once([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
     nw = default_num_workers(scan.cache is not None) if d.num_workers is None else d.num_workers
     keep = [k for k, (p, _, _) in enumerate(rows) if p not in scan.bad]  # row numbers, which also key the cache
     split_rows = {s: [k for k in keep if rows[k][2] == s] for s in SPLITS}
@@ -579,7 +609,7 @@ def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, man
     train_loader = _loader(train, tf.train, bs, SeededRandomSampler(len(train), gen, rank, world, weights), nw, device, cfg.seed)
     eval_loaders = {s: _loader(dataset(s, tcfg), tcfg, bs, ShardSampler(len(split_rows[s]), rank, world), nw, device, cfg.seed)
                     for s in SPLITS if split_rows[s] for tcfg in [tf['val' if s == 'train' else s]]}
-    return Data(classes, [rows[k] for k in keep], carved or manifest is not None, train_loader, eval_loaders, gen, scan)
+    return Data(classes, [rows[k] for k in keep], carved, train_loader, eval_loaders, gen, scan)
 
 class _Subset:
     "A view of a cache through one split's sample numbers."

@@ -7,9 +7,9 @@ __all__ = ['EVENTS', 'LOG_FORMAT', 'logger', 'RESUME_OVERRIDABLE', 'TEMPERATURE_
            'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss', 'build_loss',
            'cpu_has_bf16', 'native_bf16', 'autocast_dtype', 'accumulator_dtype', 'evaluate_model', 'write_eval_report',
            'Events', 'Throttle', 'setup_console_logging', 'log_to_file', 'resolve_resume', 'resume_config',
-           'Distributed', 'merge_eval', 'ema_update', 'ema_model', 'save_temperature', 'read_temperature', 'Training',
-           'restore_scaler', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary',
-           'DiskFullError', 'train']
+           'Distributed', 'merge_eval', 'ema_update', 'ema_model', 'save_temperature', 'read_temperature',
+           'resolve_config', 'Training', 'restore_scaler', 'RunLock', 'epoch_position', 'suggest_lr', 'plot_lr_find',
+           'lr_find', 'write_summary', 'DiskFullError', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
@@ -23,7 +23,7 @@ import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
 from .config import load_config, save_config, run_name, create_run_dir, check_runs_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
-from .data import DataError, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
+from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode
@@ -432,6 +432,18 @@ def read_temperature(run_dir, checkpoint, epoch: int) -> float:
     same = checkpoint.name == rec['checkpoint'] and checkpoint.parent.resolve() == path.parent.resolve() and epoch == rec['epoch']
     return float(rec['temperature']) if same else 1.0
 
+# %% ../nbs/05_train.ipynb #5cb689fe
+def resolve_config(cfg: DictConfig, classes: list) -> DictConfig:
+    "A copy of `cfg` resolved for a run on `classes`: the preset's augmentation, the pretrained weights' normalisation and eval crop, and `model.num_classes`."
+    cfg = copy.deepcopy(cfg)
+    cfg.transforms = apply_preset(cfg.transforms)
+    pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
+    if pre:
+        for split in SPLITS: cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
+        for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
+    cfg.model.num_classes = check_num_classes(cfg.model.num_classes, classes)
+    return cfg
+
 # %% ../nbs/05_train.ipynb #6d13db6f
 class Training:
     "One training run, from a config to a finished run folder."
@@ -474,13 +486,9 @@ class Training:
         self.device = self.dist.device
         if self.run_dir is None: check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
         if not self.dist.is_main: logger.setLevel(logging.WARNING)
-        pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
-        if pre:
-            for split in ('train', 'val', 'test'): cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
-            for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
-        manifest = run_manifest(self.run_dir) if self.run_dir is not None else None
-        self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, manifest)
-        cfg.model.num_classes = check_num_classes(cfg.model.num_classes, self.data.classes)
+        samples = find_data(cfg, run_manifest(self.run_dir) if self.run_dir is not None else None)
+        self.cfg = cfg = resolve_config(cfg, samples.classes)  # a new object: the config loaded is left as it was
+        self.data = build_data(cfg, self.device, self.dist.rank, self.dist.world, samples=samples)
         m = cfg.model
         self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout, small_input=m.small_input).to(self.device)
         for split in ('train', 'val', 'test'): check_input_size(self.model, m.architecture, cfg.transforms[split].resize)
