@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import fashion_folder, machine
 from train import imgcls_settings
 from imgcls.train import train
-from imgcls.inference import load_run, evaluate
+from imgcls.inference import load_run, evaluate_run
 from imgcls.checkpointing import load_checkpoint
 
 
@@ -21,7 +21,7 @@ def one_run(root, epochs, seed, decay) -> dict:
     ema = [f'training.ema_decay={decay}'] if decay else []
     run_dir = train(overrides=[*imgcls_settings(root, epochs, 64, None), f'seed={seed}', *ema])
     history = load_checkpoint(run_dir/'weights'/'last.pt')['history']
-    cal = evaluate(load_run(run_dir), 'test')['calibration']
+    cal = evaluate_run(load_run(run_dir), 'test')['calibration']
     return {'run': str(run_dir), 'val_acc': [r['val_acc'] for r in history], 'temperature': cal['temperature'],
             'test_ece': cal['uncalibrated']['ece'], 'test_ece_ts': cal.get('calibrated', cal['uncalibrated'])['ece'],
             'test_nll': cal['uncalibrated']['nll'], 'test_nll_ts': cal.get('calibrated', cal['uncalibrated'])['nll']}

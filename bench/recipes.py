@@ -20,9 +20,9 @@ def run_recipe(recipe, data, name, overrides) -> tuple:
     "Train `recipe` in a fresh `imgcls train` process, then score best.pt on the official test split; (run folder, test accuracy, wall seconds, load averages before and after)."
     load0, t0 = os.getloadavg(), time.perf_counter()
     subprocess.run(['imgcls', 'train', '--config', str(recipe), '--name', name, '--no-progress', f'data.data_dir={data}', *overrides], check=True)
-    from imgcls.inference import load_run, evaluate
+    from imgcls.inference import load_run, evaluate_run
     run_dir = Path('runs')/name
-    acc = evaluate(load_run(run_dir), 'test')['accuracy']
+    acc = evaluate_run(load_run(run_dir), 'test')['accuracy']
     return run_dir, acc, time.perf_counter() - t0, (load0, os.getloadavg())
 
 

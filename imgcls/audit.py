@@ -16,7 +16,8 @@ import torch
 from .config import load_config, run_name
 from .data import find_data, read_image, build_transforms
 from .models import head_names
-from .train import Training, logger, setup_console_logging
+from .runtime import logger, setup_console_logging
+from .train import Training
 from .inference import load_run, predict_batch
 
 # %% ../nbs/12_audit.ipynb #d59d8da2

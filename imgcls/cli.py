@@ -27,7 +27,7 @@ def add_tune_parser(sub):
 def tune_command(args) -> int:
     "Run `imgcls tune`: the study's trials, then its leaderboard, best trial, the command reproducing it, and its plots."
     from imgcls.tune import Sweep, work, tune, TuneError, TrialInterrupted
-    from imgcls.train import setup_console_logging
+    from imgcls.runtime import setup_console_logging
     from imgcls.runs import runs_table
     if args.workers < 1: print('imgcls tune: error: --workers must be at least 1', file=sys.stderr); return 2
     setup_console_logging()
@@ -177,7 +177,8 @@ INTERRUPTED = 130
 
 def train_command(args) -> int:
     "Run `imgcls train`."
-    from imgcls.train import Training, logger, setup_console_logging
+    from imgcls.runtime import logger, setup_console_logging
+    from imgcls.train import Training
     from tqdm.contrib.logging import logging_redirect_tqdm
     setup_console_logging()
     t = Training(args.config, [*args.overrides, *([f'output.name={args.name}'] if args.name else [])], args.resume)
@@ -192,9 +193,9 @@ def _run_dir(args) -> Path:
 
 def infer_command(args) -> int:
     "Run `imgcls infer`."
-    from imgcls.inference import load_run, evaluate
+    from imgcls.inference import load_run, evaluate_run
     run_dir = _run_dir(args)
-    res = evaluate(load_run(run_dir, args.checkpoint, args.device), args.split)
+    res = evaluate_run(load_run(run_dir, args.checkpoint, args.device), args.split)
     print(f"{run_dir} {args.split} accuracy {res['accuracy']:.4f}")
     return 0
 
@@ -231,7 +232,7 @@ def data_command(args) -> int:
     return 0
 
 def _user_errors() -> tuple:
-    from imgcls.train import USER_ERRORS  # imported here: `imgcls --help` stays free of torch
+    from imgcls.runtime import USER_ERRORS  # imported here: `imgcls --help` stays free of torch
     return (*USER_ERRORS, FileNotFoundError)
 
 def main(argv=None) -> int:

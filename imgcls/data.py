@@ -6,10 +6,11 @@ __all__ = ['SPLITS', 'DATASETS', 'WRITTEN_ON_FIRST_USE', 'IMAGE_SUFFIXES', 'SPLI
            'ensure_data_dir', 'list_images', 'split_dirs', 'find_samples', 'csv_samples', 'check_num_classes',
            'pil_to_uint8', 'read_image', 'ImageCache', 'ScanResult', 'scan_images', 'trivial_augment', 'randaugment',
            'autoaugment', 'augmix', 'gaussian_blur', 'grayscale', 'vflip', 'rotation', 'apply_preset', 'geometry',
-           'extra_transforms', 'build_transforms', 'normalize_batch', 'cache_side', 'batch_mixer', 'SeededImages',
-           'scan_once', 'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Slot', 'SlotCollate', 'Batches',
-           'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest', 'write_manifest', 'Samples', 'find_data',
-           'build_data', 'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
+           'extra_transforms', 'build_transforms', 'normalize_batch', 'normalize_batch_one_thread', 'cache_side',
+           'batch_mixer', 'SeededImages', 'scan_once', 'SeededRandomSampler', 'ShardSampler', 'default_num_workers',
+           'Slot', 'SlotCollate', 'Batches', 'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest',
+           'write_manifest', 'Samples', 'find_data', 'build_data', 'class_weights', 'dataset_summary', 'show_batch',
+           'fashion_mnist', 'hymenoptera']
 
 # %% ../nbs/01_data.ipynb #a2e00d95
 import copy, logging, math, os, shutil, tempfile
@@ -364,6 +365,13 @@ def normalize_batch(xb: torch.Tensor, mean, std) -> torch.Tensor:
     mean, std = (torch.as_tensor(v, dtype=torch.float32, device=xb.device).view(-1, 1, 1) for v in (mean, std))
     return xb.float().sub_(mean * 255).div_(std * 255)
 
+def normalize_batch_one_thread(xb: torch.Tensor, mean, std) -> torch.Tensor:
+    "`normalize_batch` for a CPU batch, computed by NumPy on the calling thread: same values, and torch's thread count is left alone."
+    mean, std = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) * np.float32(255) for v in (mean, std))
+    out = xb.numpy().astype(np.float32)
+    np.subtract(out, mean, out=out); np.divide(out, std, out=out)
+    return torch.from_numpy(out)
+
 def cache_side(tf) -> int:
     "The shorter side to cache images at: what the largest split's geometry reads."
     return max(_read_side(tf[s]) for s in SPLITS)
@@ -507,12 +515,9 @@ class Batches:
             xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
             yield self.normalize(xb), yb
     def normalize(self, xb):
-        "`normalize_batch`, on one thread on the CPU while workers run: a parallel region would mostly wait for cores the workers hold."
+        "`normalize_batch`; on the CPU while workers run, on one thread (in NumPy): a parallel region would mostly wait for cores the workers hold."
         if self.device.type != 'cpu' or not self.loader.num_workers: return normalize_batch(xb, self.mean, self.std)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try: return normalize_batch(xb, self.mean, self.std)
-        finally: torch.set_num_threads(threads)
+        return normalize_batch_one_thread(xb, self.mean, self.std)
     def __len__(self): return len(self.loader)
     def __getattr__(self, name):
         if name == 'loader': raise AttributeError(name)  # not set yet (e.g. while unpickling)
@@ -576,19 +581,19 @@ class Samples(NamedTuple):
     rows: list
     carved: bool
 
-def find_data(cfg: DictConfig, manifest=None) -> Samples:
-    "The samples `cfg.data` points at, split as training sees them (`manifest`'s rows when given); writes the built-in data set first when needed."
+def find_data(cfg: DictConfig, manifest_path=None) -> Samples:
+    "The samples `cfg.data` points at, split as training sees them (the rows of the manifest at `manifest_path` when given); writes the built-in data set first when needed."
     d = cfg.data
     root = ensure_data_dir(d.data_dir)
     if d.labels_csv: classes, rows, carved = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
     else: classes, rows, carved = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
-    return Samples(classes, read_manifest(manifest), True) if manifest is not None else Samples(classes, rows, carved)
+    return Samples(classes, read_manifest(manifest_path), True) if manifest_path is not None else Samples(classes, rows, carved)
 
-def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest=None, samples: Samples = None) -> Data:
-    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest)`)."
+def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest_path=None, samples: Samples = None) -> Data:
+    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest_path)`)."
     d, tf = cfg.data, apply_preset(cfg.transforms)
     if cfg.reuse_memory: reuse_freed_memory()
-    classes, rows, carved = samples if samples is not None else find_data(cfg, manifest)
+    classes, rows, carved = samples if samples is not None else find_data(cfg, manifest_path)
     scan = scan_once([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
     nw = default_num_workers(scan.cache is not None) if d.num_workers is None else d.num_workers
     keep = [k for k, (p, _, _) in enumerate(rows) if p not in scan.bad]  # row numbers, which also key the cache

@@ -17,7 +17,8 @@ from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 from .config import ConfigError, load_yaml, load_config, schema_types, run_name, CHOICES, _suggest, _is_file_entry
 from .models import available_models
 from .metrics import monitor_mode, atomic_write_text, read_history
-from .train import Training, USER_ERRORS, epoch_position, logger
+from .runtime import USER_ERRORS, logger
+from .train import Training, epoch_position
 import optuna, sqlalchemy
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
@@ -222,9 +223,9 @@ class Objective:
         t.on('on_epoch_end', report)
         if self.on_training: self.on_training(t)
         t.run()
-        if t.stop_reason == 'pruned': raise optuna.TrialPruned(f"pruned at epoch {t.state['epoch']}: {t.run_dir}")
+        if t.stop_reason == 'pruned': raise optuna.TrialPruned(f"pruned at epoch {t.state.epoch}: {t.run_dir}")
         if t.stop_reason: raise TrialInterrupted(f"{t.stop_reason} at {epoch_position(t.state)}: {t.run_dir}")
-        return t.state['best']
+        return t.state.best
 
 # %% ../nbs/10_tune.ipynb #c87d5906
 def make_sampler(tune, seed=None):

@@ -17,8 +17,8 @@ def counted_allreduce_hook(group, bucket):
 
 config, *overrides = sys.argv[1:]
 t = Training(config, overrides)
-t.on('on_train_begin', lambda training, **kw: (getattr(training, 'ddp', None) or training.forward).register_comm_hook(None, counted_allreduce_hook))
+t.on('on_train_begin', lambda training, **kw: (getattr(training, 'ddp', None) or training.wrapped).register_comm_hook(None, counted_allreduce_hook))
 t.run()
 if t.dist.is_main:
-    print(json.dumps({**counts, 'batches': t.batches_per_epoch, 'steps': t.state['global_step'],
+    print(json.dumps({**counts, 'batches': t.batches_per_epoch, 'steps': t.state.global_step,
                       'group_left': not dist.is_initialized()}))
