@@ -2,11 +2,12 @@
 
 # %% auto #0
 __all__ = ['LOG_FORMAT', 'logger', 'TEMPERATURE_FILE', 'USER_ERRORS', 'resolve_device', 'cpu_has_bf16', 'native_bf16',
-           'autocast_dtype', 'accumulator_dtype', 'evaluate_model', 'summarise_eval', 'write_eval_report',
+           'autocast_dtype', 'accumulator_dtype', 'EvalResult', 'evaluate_model', 'write_eval_report',
            'setup_console_logging', 'log_to_file', 'save_temperature', 'read_temperature', 'DiskFullError']
 
 # %% ../nbs/04a_runtime.ipynb #1ed221af
 import json, logging
+from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from torch import nn
@@ -63,8 +64,28 @@ def accumulator_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == 'mps' else torch.float64
 
 # %% ../nbs/04a_runtime.ipynb #0b454397
+@dataclass
+class EvalResult:
+    "A model's results on one split: per sample (in the loader's order) its index in the split, true and predicted labels, loss, predicted-class probability, rank of the true class and logits (N, C); and the mean loss and accuracy."
+    index: list
+    y_true: list
+    y_pred: list
+    losses: list
+    probs: list
+    rank: list
+    logits: torch.Tensor
+    loss: float = field(init=False)
+    acc: float = field(init=False)
+    def __post_init__(self):
+        n = len(self.y_true)
+        self.loss = sum(self.losses) / n if n else 0.0
+        self.acc = sum(a == b for a, b in zip(self.y_true, self.y_pred)) / n if n else 0.0
+    def __getitem__(self, key: str):
+        "A result by name, as registered metrics read it: `r['y_true']`."
+        return getattr(self, key)
+
 @torch.inference_mode()
-def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> dict:
+def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> EvalResult:
     "Mean loss, accuracy, per-sample indices, labels, predictions, losses, predicted-class probabilities and ranks of the true class, and the logits (N, C) of `model` on `loader`."
     model.eval()
     ys, preds, losses, probs, ranks, logits = [], [], [], [], [], []
@@ -76,18 +97,10 @@ def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_la
         p, pred = out.softmax(1).max(1)
         ys.append(yb); preds.append(pred); probs.append(p); ranks.append((out > out.gather(1, yb[:, None])).sum(1)); logits.append(out)
     y, pred, loss, prob, rank = (torch.cat(v).cpu() if v else torch.zeros(0) for v in (ys, preds, losses, probs, ranks))
-    return summarise_eval({'index': list(loader.sampler), 'y_true': y.long().tolist(), 'y_pred': pred.long().tolist(),
-                       'losses': loss.tolist(), 'probs': prob.tolist(), 'rank': rank.long().tolist(),
-                       'logits': torch.cat(logits).cpu() if logits else torch.zeros(0, 0)})
+    return EvalResult(list(loader.sampler), y.long().tolist(), pred.long().tolist(), loss.tolist(), prob.tolist(), rank.long().tolist(),
+                      torch.cat(logits).cpu() if logits else torch.zeros(0, 0))
 
-def summarise_eval(r: dict) -> dict:
-    "Add mean loss and accuracy to per-sample results."
-    n = len(r['y_true'])
-    r['loss'] = sum(r['losses']) / n if n else 0.0
-    r['acc'] = sum(a == b for a, b in zip(r['y_true'], r['y_pred'])) / n if n else 0.0
-    return r
-
-def write_eval_report(run_dir, split: str, result: dict, dataset, classes, writer=None, step: int = 0) -> dict:
+def write_eval_report(run_dir, split: str, result: EvalResult, dataset, classes, writer=None, step: int = 0) -> dict:
     "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
     return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
                               losses=result['losses'], probs=result['probs'], load_image=dataset.image)

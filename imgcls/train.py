@@ -5,8 +5,8 @@ __all__ = ['EVENTS', 'RESUME_OVERRIDABLE', 'rank_seed', 'deterministic_cublas', 
            'build_optimizer', 'warmup_schedule', 'constant_schedule', 'step_schedule', 'multistep_schedule',
            'cosine_schedule', 'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss',
            'build_loss', 'Events', 'Throttle', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
-           'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler', 'RunLock',
-           'epoch_position', 'suggest_lr', 'plot_lr_find', 'lr_find', 'write_summary', 'train']
+           'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler', 'suggest_lr',
+           'plot_lr_find', 'lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
@@ -26,7 +26,7 @@ from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
 from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
 from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode, fit_temperature, write_calibration_report
-from .runtime import (resolve_device, cpu_has_bf16, autocast_dtype, accumulator_dtype, evaluate_model, summarise_eval, write_eval_report,
+from .runtime import (resolve_device, cpu_has_bf16, autocast_dtype, accumulator_dtype, evaluate_model, EvalResult, write_eval_report,
                             logger, setup_console_logging, log_to_file, save_temperature, read_temperature, DiskFullError, USER_ERRORS)
 
 # %% ../nbs/05_train.ipynb #1343b51b
@@ -292,11 +292,12 @@ class Distributed:
         if self.owns_group and dist.is_initialized(): dist.destroy_process_group()
         self.owns_group = False
 
-def merge_eval(parts: list) -> dict:
-    "One `evaluate_model` result from the shards of every rank, in sample order."
-    keys = [k for k in ('index', 'y_true', 'y_pred', 'losses', 'probs', 'rank') if k in parts[0]]
-    rows = sorted(r for p in parts for r in zip(*(p[k] for k in keys)))
-    return summarise_eval({k: [r[i] for r in rows] for i, k in enumerate(keys)})
+def merge_eval(parts: list) -> EvalResult:
+    "One `EvalResult` from the shards of every rank, in sample order."
+    order = np.argsort([i for p in parts for i in p.index], kind='stable')
+    def merged(key): values = [v for p in parts for v in p[key]]; return [values[k] for k in order]
+    logits = [p.logits for p in parts if len(p.index)] or [torch.zeros(0, 0)]  # a rank with an empty shard has no (N, C) logits
+    return EvalResult(*map(merged, ('index', 'y_true', 'y_pred', 'losses', 'probs', 'rank')), torch.cat(logits)[torch.as_tensor(order, dtype=torch.long)])
 
 # %% ../nbs/05_train.ipynb #9ca14d97
 from torch.optim.swa_utils import AveragedModel
@@ -598,11 +599,7 @@ def evaluate_split(self: Training, split: str) -> dict:
     "The current model's results on `split` (the EMA weights' when EMA is on), gathered from every rank."
     model = self.ema.module if self.ema is not None else self.eval_model
     r = evaluate_model(model, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
-    if self.dist.world == 1: return r
-    parts = self.dist.gather(r)
-    order = torch.tensor([i for p in parts for i in p['index']]).argsort(stable=True)
-    logits = [p['logits'] for p in parts if len(p['index'])] or [torch.zeros(0, 0)]  # a rank with an empty shard has no (N, C) logits
-    return {**merge_eval(parts), 'logits': torch.cat(logits)[order]}
+    return r if self.dist.world == 1 else merge_eval(self.dist.gather(r))
 
 @patch(as_prop=True)
 def extra_metrics(self: Training) -> list:
@@ -699,6 +696,29 @@ def _cycle(loader):
     "The batches of `loader`, over and over."
     while True: yield from loader
 
+# %% ../nbs/05_train.ipynb #526c93e3
+def suggest_lr(lrs: list, losses: list) -> float:
+    "The rate of steepest loss descent before the loss minimum."
+    losses = np.asarray(losses, dtype=float)
+    end = int(np.nanargmin(losses)) + 1
+    if end < 3: return float(lrs[max(0, end - 1)])
+    slopes = np.gradient(losses[:end], np.log10(np.asarray(lrs[:end])))
+    return float(lrs[int(np.argmin(slopes))])
+
+def plot_lr_find(result: dict):
+    "The LR range test's loss against learning rate, with the suggestion marked."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=90)
+    ax.plot(result['lrs'], result['losses'])
+    ax.axvline(result['suggestion'], color='tab:red', ls='--', label=f"suggested lr {result['suggestion']:.2g}")
+    ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
+    fig.tight_layout()
+    return fig
+
+def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
+    "Run an LR range test for the model and data of a config; see `Training.lr_find`."
+    return Training(config_file, overrides).lr_find(**kwargs)
+
 # %% ../nbs/05_train.ipynb #3d301be6
 def _iso(t: float) -> str: return datetime.fromtimestamp(t).astimezone().isoformat(timespec='seconds')
 
@@ -781,29 +801,6 @@ def _log_hparams(writer, cfg, st, results):
     "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."
     metrics = history_summary(st.history, cfg.training.monitor, cfg.training.early_stopping.min_delta)
     writer.add_hparams(leaderboard_hparams(cfg), {f'hparam/{k}': v for k, v in metrics.items() if v is not None}, run_name='hparams')
-
-# %% ../nbs/05_train.ipynb #526c93e3
-def suggest_lr(lrs: list, losses: list) -> float:
-    "The rate of steepest loss descent before the loss minimum."
-    losses = np.asarray(losses, dtype=float)
-    end = int(np.nanargmin(losses)) + 1
-    if end < 3: return float(lrs[max(0, end - 1)])
-    slopes = np.gradient(losses[:end], np.log10(np.asarray(lrs[:end])))
-    return float(lrs[int(np.argmin(slopes))])
-
-def plot_lr_find(result: dict):
-    "The LR range test's loss against learning rate, with the suggestion marked."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=90)
-    ax.plot(result['lrs'], result['losses'])
-    ax.axvline(result['suggestion'], color='tab:red', ls='--', label=f"suggested lr {result['suggestion']:.2g}")
-    ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
-    fig.tight_layout()
-    return fig
-
-def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
-    "Run an LR range test for the model and data of a config; see `Training.lr_find`."
-    return Training(config_file, overrides).lr_find(**kwargs)
 
 # %% ../nbs/05_train.ipynb #ac92e8af
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
