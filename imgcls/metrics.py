@@ -29,24 +29,19 @@ def classification_report_dict(y_true, y_pred, classes) -> dict:
 
 # %% ../nbs/04_metrics.ipynb #9b0f3a8b
 def confusion_matrix_figure(y_true, y_pred, classes, normalize: bool = False, title: str = None):
-    "A matplotlib figure of the confusion matrix (counts, or row-normalised fractions)."
-    import matplotlib.pyplot as plt
+    "A figure of the confusion matrix (counts, or row-normalised fractions): a seaborn heatmap on matplotlib."
+    import matplotlib.pyplot as plt, seaborn as sns
     from sklearn.metrics import confusion_matrix
-    n = len(classes)
-    cm = confusion_matrix(y_true, y_pred, labels=list(range(n))).astype(float)
+    n, names = len(classes), [str(c) for c in classes]
+    cm = confusion_matrix(y_true, y_pred, labels=list(range(n)))
     if normalize: cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    side = min(4 + 0.35 * n, 30)
+    side, fs = min(4 + 0.35 * n, 30), max(5, 10 - n // 10)
     fig, ax = plt.subplots(figsize=(side, side * 0.9), dpi=72 if n > 30 else 90)
-    im = ax.imshow(cm, cmap='Blues', vmin=0)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    ax.set(xticks=range(n), yticks=range(n), xlabel='Predicted', ylabel='True', title=title or 'Confusion matrix')
-    fs = max(5, 10 - n // 10)
-    ax.set_xticklabels([str(c) for c in classes], rotation=90 if n > 10 else 0, fontsize=fs)
-    ax.set_yticklabels([str(c) for c in classes], fontsize=fs)
-    if n <= 30:
-        for i, j in np.ndindex(cm.shape):
-            txt = f'{cm[i, j]:.2f}' if normalize else f'{int(cm[i, j])}'
-            ax.text(j, i, txt, ha='center', va='center', fontsize=fs, color='white' if cm[i, j] > cm.max() / 2 else 'black')
+    sns.heatmap(cm, ax=ax, cmap='Blues', vmin=0, square=True, xticklabels=names, yticklabels=names, cbar_kws={'fraction': 0.046, 'pad': 0.04},
+                annot=n <= 30, fmt='.2f' if normalize else 'd', annot_kws={'fontsize': fs})
+    ax.set(xlabel='Predicted', ylabel='True', title=title or 'Confusion matrix')
+    ax.tick_params(labelsize=fs)
+    ax.tick_params(axis='x', labelrotation=90 if n > 10 else 0); ax.tick_params(axis='y', labelrotation=0)
     fig.tight_layout()
     return fig
 
@@ -148,14 +143,16 @@ def fit_temperature(logits, y, max_iter: int = 200) -> float:
 
 # %% ../nbs/04_metrics.ipynb #2d036c62
 def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, title: str = 'Reliability'):
-    "Accuracy against confidence per bin, before and (when `temperature` is not 1) after temperature scaling."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
-    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='perfect')
+    "Accuracy against confidence per bin, before and (when `temperature` is not 1) after temperature scaling: seaborn lines on matplotlib."
+    import matplotlib.pyplot as plt, pandas as pd, seaborn as sns
+    rows = []
     for name, t in [('raw', 1.0)] + ([(f'T = {temperature:.2f}', temperature)] if temperature != 1.0 else []):
         b, m = reliability_bins(_probs(logits, t), y, n_bins), calibration_metrics(logits, y, t, n_bins)
-        keep = b['count'] > 0
-        ax.plot(b['confidence'][keep], b['accuracy'][keep], 'o-', ms=4, label=f"{name}: ECE {m['ece']:.3f}")
+        rows += [{'confidence': c, 'accuracy': a, 'logits': f"{name}: ECE {m['ece']:.3f}"}
+                 for c, a, k in zip(b['confidence'].tolist(), b['accuracy'].tolist(), b['count'].tolist()) if k > 0]
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='perfect')
+    sns.lineplot(pd.DataFrame(rows), x='confidence', y='accuracy', hue='logits', estimator=None, marker='o', markersize=4, ax=ax)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence', ylabel='accuracy', title=title)
     ax.legend(loc='upper left', fontsize=8)
     fig.tight_layout()

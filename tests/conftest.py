@@ -1,5 +1,6 @@
-import contextlib, os, signal, socket, subprocess, sys, time
+import contextlib, os, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
+from typing import NamedTuple
 import pytest
 
 IMGCLS = [str(Path(sys.executable).parent/'imgcls')]  # the console script installed beside this Python
@@ -24,6 +25,42 @@ def write_quick_config(path, data_dir, runs_dir=None, extra: str = '', resize: i
 def quick_config(tmp_path, digits):
     "A config file for fast runs: 16 px images, runs under tmp_path."
     return write_quick_config(tmp_path/'quick.yaml', digits, tmp_path/'runs')
+
+
+class TrainedRun(NamedTuple):
+    "The session's shared run: its folder, the config file it was trained from, and what `imgcls train` printed."
+    dir: Path
+    config: Path
+    stdout: str
+
+
+TRAINED_OVERRIDES = ('model.architecture=simple_cnn', 'training.num_epochs=1')  # the shared run: the default model, named, for one epoch
+
+
+@pytest.fixture(scope='session')
+def trained_run(tmp_path_factory, digits) -> TrainedRun:
+    "One run trained by the command line (with progress bars) once per session. Shared: a test that changes it uses `run_copy`."
+    work = tmp_path_factory.mktemp('trained')
+    config = write_quick_config(work/'quick.yaml', digits, work/'runs')
+    res = imgcls('train', '--config', config, *TRAINED_OVERRIDES)
+    return TrainedRun(Path(res.stdout.strip().splitlines()[-1]), config, res.stdout)
+
+
+@pytest.fixture
+def run_copy(tmp_path, trained_run) -> Path:
+    "A copy of the shared run at tmp_path/runs/<its name>, free to change."
+    return Path(shutil.copytree(trained_run.dir, tmp_path/'runs'/trained_run.dir.name))
+
+
+def count_images(folder) -> int:
+    "The number of PNG images under `folder`."
+    return len(list(Path(folder).rglob('*.png')))
+
+
+def digits_size() -> int:
+    "How many images scikit-learn's digits hold (1,797): what `imgcls data digits` writes over its three splits."
+    from sklearn.datasets import load_digits
+    return len(load_digits().target)
 
 
 def wait_for(predicate, timeout: float = 300, every: float = 0.05):

@@ -8,7 +8,7 @@ ALL = torchvision_models()
 
 
 def test_the_list_is_complete():
-    assert len(ALL) >= 80 and {'resnet18', 'vit_b_16', 'swin_t', 'squeezenet1_0', 'inception_v3', 'googlenet', 'maxvit_t'} <= set(ALL)
+    assert len(ALL) >= 80 and {'resnet18', 'vit_b_16', 'swin_t', 'squeezenet1_0', 'inception_v3', 'googlenet', 'maxvit_t'} <= set(ALL)  # torchvision >= 0.19 has over 80
 
 
 @pytest.mark.parametrize('arch', ALL)
@@ -27,4 +27,4 @@ def test_builds_with_three_classes(arch):
 def test_summary_counts_flops(arch):
     model = build_model(arch, 3)
     s = model_summary(model, min_input_size(arch, model))
-    assert s['flops_per_image'] > 1e6 and s['params'] == s['trainable'] > 1e5
+    assert s['flops_per_image'] > 1e6 and s['params'] == s['trainable'] == sum(p.numel() for p in model.parameters())

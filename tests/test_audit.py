@@ -3,7 +3,7 @@ import csv, hashlib, shutil, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, voila, SLOW
+from conftest import imgcls, voila, count_images, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
@@ -36,7 +36,7 @@ def test_audit_cli_writes_findings(audited):
     assert [(Path(r['path']).name, Path(r['related_path'])) for r in leaks] == [(f'copy_{leaked.name}', leaked.absolute())]
     assert (run/'audit'/'top_findings.png').stat().st_size > 1000
     assert sorted(p.name for p in run.glob('fold_*')) == ['fold_0', 'fold_1']
-    with open(run/'oof.csv', newline='') as f: assert len(list(csv.DictReader(f))) == 160  # every train and val image
+    with open(run/'oof.csv', newline='') as f: assert len(list(csv.DictReader(f))) == count_images(data/'train') + count_images(data/'val')  # every train and val image
 
 
 def test_kfold_cli_continues_a_finished_kfold(audited):

@@ -1,6 +1,7 @@
 "The `imgcls` command line, run as a user runs it: in a subprocess."
 import subprocess, sys
-from conftest import imgcls
+import yaml
+from conftest import imgcls, TRAINED_OVERRIDES
 
 RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/history.csv', 'logs/most_confused_train.txt',
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
@@ -20,25 +21,25 @@ def test_help_documents_every_option_without_importing_torch():
         assert opt in res.stdout, opt
 
 
-def test_train_then_infer_leaves_a_complete_run_folder(tmp_path, quick_config):
-    res = imgcls('train', '--config', quick_config, 'training.num_epochs=2', 'training.batch_size=32')
-    run = tmp_path/'runs'/'quick_epochs_2_batch_32'
-    assert res.stdout.strip().endswith(str(run))
+def test_train_then_infer_leaves_a_complete_run_folder(trained_run, run_copy):
+    run = trained_run.dir
+    assert run.name == 'quick_arch_simple_cnn_epochs_1' and trained_run.stdout.strip().endswith(str(run))
     files = sorted(str(p.relative_to(run)) for p in run.rglob('*') if p.is_file() and 'tensorboard' not in p.parts)
     assert files == RUN_FILES
     assert list((run/'tensorboard').glob('events.out.tfevents.*'))
     assert 'status: completed' in (run/'summary.txt').read_text()
     log = (run/'logs'/'train.log').read_text()
-    assert 'epoch 2/2' in log and '| INFO    |' in log
-    res = imgcls('infer', '--run', run, '--split', 'test')
+    assert 'epoch 1/1' in log and '| INFO    |' in log
+    res = imgcls('infer', '--run', run_copy, '--split', 'test')  # infer writes into the run: on a copy
     assert 'test accuracy' in res.stdout
     for f in ('logs/inference.log', 'logs/classification_report_test.txt', 'plots/confusion_matrix_test.png'):
-        assert (run/f).is_file(), f
+        assert (run_copy/f).is_file(), f
 
 
-def test_same_overrides_never_overwrite_a_run(tmp_path, quick_config):
-    for _ in range(2): imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
-    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == ['quick_epochs_1', 'quick_epochs_1_2']
+def test_same_overrides_never_overwrite_a_run(tmp_path, trained_run, run_copy):
+    "Training again with the shared run's config and overrides, into a folder that holds a copy of it, makes a second run."
+    imgcls('train', '--config', trained_run.config, '--no-progress', *TRAINED_OVERRIDES, f'output.runs_dir={tmp_path/"runs"}')
+    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == [trained_run.dir.name, trained_run.dir.name + '_2']
 
 
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_config):
@@ -62,7 +63,8 @@ def test_bad_argument_exits_2_with_usage():
     assert res.returncode == 2 and 'usage: imgcls' in res.stderr
 
 
-def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_config):
-    for arch in ('tiny_net', 'simple_cnn'):
-        imgcls('train', '--config', quick_config, '--no-progress', f'model.architecture={arch}', 'training.num_epochs=1')
-        assert 'status: completed' in (tmp_path/'runs'/f'quick_arch_{arch}_epochs_1'/'summary.txt').read_text()
+def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_config, trained_run):
+    imgcls('train', '--config', quick_config, '--no-progress', 'model.architecture=tiny_net', 'training.num_epochs=1')
+    for arch, run in (('tiny_net', tmp_path/'runs'/'quick_arch_tiny_net_epochs_1'), ('simple_cnn', trained_run.dir)):  # the shared run names simple_cnn
+        assert 'status: completed' in (run/'summary.txt').read_text()
+        assert yaml.safe_load((run/'config.yaml').read_text())['model']['architecture'] == arch

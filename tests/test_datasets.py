@@ -3,10 +3,13 @@ import functools, http.server, io, threading, zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import imgcls
+from conftest import imgcls, count_images, digits_size
 
 
-def _hymenoptera_zip(path, per_class=12):
+PER_CLASS = 12  # images per class and split in the stand-in zip
+
+
+def _hymenoptera_zip(path, per_class=PER_CLASS):
     "A small zip shaped like the official one: hymenoptera_data/{train,val}/{ants,bees}/*.jpg."
     rng = np.random.default_rng(0)
     with zipfile.ZipFile(path, 'w') as z:
@@ -36,14 +39,14 @@ def test_hymenoptera_downloads_unpacks_and_trains_without_test_folder(tmp_path, 
     res = imgcls('data', 'hymenoptera', dest, '--url', f'{url}/hymenoptera_data.zip')
     assert res.stdout.strip() == str(dest)
     assert sorted(p.name for p in dest.iterdir()) == ['train', 'val']
-    assert len(list((dest/'train'/'bees').glob('*.jpg'))) == 12
+    assert len(list((dest/'train'/'bees').glob('*.jpg'))) == PER_CLASS
     runs = tmp_path/'runs'
     imgcls('train', '--no-progress', f'data.data_dir={dest}', f'output.runs_dir={runs}', 'data.num_workers=0', 'training.num_epochs=2',
            'transforms.train.resize=32', 'transforms.val.resize=32', 'transforms.test.resize=32', 'training.batch_size=8')
     run = next(runs.iterdir())
     manifest = (run/'data_manifest.csv').read_text().splitlines()
     carved_test = [l for l in manifest[1:] if l.endswith(',test')]
-    assert manifest[0] == 'path,class,class_index,split' and 3 <= len(carved_test) <= 6  # carved from the 24 train images
+    assert manifest[0] == 'path,class,class_index,split' and 3 <= len(carved_test) <= 6  # carved from the 2 x PER_CLASS train images
     assert {l.split(',')[1] for l in carved_test} == {'ants', 'bees'}  # stratified
     res = imgcls('infer', '--run', run)
     assert 'test accuracy' in res.stdout and (run/'plots'/'confusion_matrix_test.png').is_file()
@@ -62,10 +65,11 @@ def test_failed_or_partial_download_leaves_nothing_behind(tmp_path, server):
 
 
 def test_fashion_mnist_and_digits_from_the_cli(tmp_path):
-    res = imgcls('data', 'fashion_mnist', tmp_path/'fm', '--per-class', '3')
+    per_class = 3
+    res = imgcls('data', 'fashion_mnist', tmp_path/'fm', '--per-class', per_class)
     assert {p.name for p in (tmp_path/'fm').iterdir()} == {'train', 'val', 'test'}
-    assert len(list((tmp_path/'fm'/'test').rglob('*.png'))) == 30
+    assert len(list((tmp_path/'fm'/'test').rglob('*.png'))) == per_class * 10  # Fashion-MNIST has 10 classes
     imgcls('data', 'digits', tmp_path/'digits')
-    assert len(list((tmp_path/'digits').rglob('*.png'))) == 1797
+    assert count_images(tmp_path/'digits') == digits_size()
     res = imgcls('data', 'digits', tmp_path/'digits', check=False)
     assert res.returncode == 2 and 'already exists' in res.stderr

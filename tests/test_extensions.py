@@ -3,7 +3,7 @@ import os, shutil, subprocess, sys, textwrap
 from pathlib import Path
 import pytest
 import yaml
-from conftest import imgcls
+from conftest import imgcls, write_quick_config
 
 PLUGIN = textwrap.dedent('''\
     "Registers one of each extension point, and notes each import in a file."
@@ -47,9 +47,7 @@ def plugin_config(tmp_path, digits):
     "A config in its own folder that imports `my_parts.py` beside it, and the plugin's import log."
     folder = tmp_path/'project'; folder.mkdir()
     (folder/'my_parts.py').write_text(PLUGIN)
-    cfg = folder/'cfg.yaml'
-    cfg.write_text(f"imports: [my_parts.py]\ndata: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {tmp_path/'runs'}}}\n"
-                   "training: {num_epochs: 1}\ntransforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n")
+    cfg = write_quick_config(folder/'cfg.yaml', digits, tmp_path/'runs', 'imports: [my_parts.py]\ntraining: {num_epochs: 1}\n')
     return cfg, tmp_path/'plugin.log'
 
 
@@ -78,15 +76,14 @@ def test_imports_reach_train_resume_infer_predict_export(tmp_path, plugin_config
     assert 'Traceback' not in res.stderr
 
 
-def test_opening_a_run_never_runs_code_that_came_with_it(tmp_path, quick_config):
-    res = imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1', cwd=tmp_path)
-    run = Path(res.stdout.strip().splitlines()[-1])
+def test_opening_a_run_never_runs_code_that_came_with_it(tmp_path, run_copy, trained_run):
+    run = run_copy
     marker = tmp_path/'EXECUTED'
     code = f"open({str(marker)!r}, 'w').write('ran')\nfrom imgcls.config import register_model\n"
     (run/'evil.py').write_text(code)
     (run.parent/'evil_next.py').write_text(code)
     config = (run/'config.yaml').read_text()
-    commands = [['infer', '--run', run], ['predict', '--run', run, quick_config], ['export', '--run', run, '--format', 'safetensors'],
+    commands = [['infer', '--run', run], ['predict', '--run', run, trained_run.config], ['export', '--run', run, '--format', 'safetensors'],
                 ['train', '--resume', run, 'training.num_epochs=2']]
     refused = ('is a file path', 'Refusing to import', 'not installed')
     cases = [(entry, argv, run) for entry in ('evil.py', str(run/'evil.py')) for argv in commands] + \

@@ -1,6 +1,7 @@
 "The recipe files load against the schema, and a small-input model goes through train -> load_run -> predict."
 from pathlib import Path
 import pytest, torch
+from conftest import write_quick_config
 
 RECIPES = sorted((Path(__file__).parent.parent/'recipes').glob('*.yaml'))
 
@@ -18,10 +19,8 @@ def test_recipe_loads(recipe):
 def test_small_input_train_and_reload(tmp_path, digits):
     from imgcls.train import train
     from imgcls.inference import load_run
-    cfg = tmp_path/'q.yaml'
-    cfg.write_text(f"data: {{data_dir: {digits}, num_workers: 0}}\noutput: {{runs_dir: {tmp_path/'runs'}}}\n"
-                   "model: {architecture: mobilenet_v3_small, small_input: true}\ntraining: {num_epochs: 1, temperature_scaling: false}\n"
-                   "transforms: {train: {resize: 16, crop: random_pad, pad: 2}, val: {resize: 16}, test: {resize: 16}}\n")
-    run = load_run(train(cfg))
+    cfg = write_quick_config(tmp_path/'q.yaml', digits, tmp_path/'runs', "model: {architecture: mobilenet_v3_small, small_input: true}\n"
+                             "training: {num_epochs: 1, temperature_scaling: false}\n")
+    run = load_run(train(cfg, ['transforms.train.crop=random_pad', 'transforms.train.pad=2']))
     assert run.model.features[0][0].stride == (1, 1)  # the run's own small-input stem is rebuilt for its weights
     assert run.model(torch.zeros(2, 3, 16, 16)).shape == (2, 10)

@@ -1,51 +1,66 @@
 "Interrupting a real training process and resuming it gives bitwise the run that was never interrupted."
-import signal, subprocess, time
+import math, os, re, signal, subprocess, threading
 import torch
-from conftest import imgcls, wait_for, IMGCLS
+from conftest import imgcls, wait_for, count_images, IMGCLS
 from imgcls.checkpointing import load_checkpoint
+from imgcls.config import run_name
 
-OVERRIDES = ['training.num_epochs=4', 'transforms.train.hflip=0.5', 'data.num_workers=2', 'optimizer.name=adam', 'optimizer.lr=0.003']
-
-
+EPOCHS, BATCH_SIZE = 4, 64
+OVERRIDES = [f'training.num_epochs={EPOCHS}', f'training.batch_size={BATCH_SIZE}', 'transforms.train.hflip=0.5', 'data.num_workers=2',
+             'optimizer.name=adam', 'optimizer.lr=0.003']
 
 
 def _history(run):
     return [{k: v for k, v in r.items() if k != 'seconds'} for r in load_checkpoint(run/'weights'/'last.pt')['history']]
 
 
-def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config):
+class BatchesSeen:
+    "Read a training process's stderr as it comes; `.count(epoch)` is the last batch count its progress bar showed for `epoch` (1-based)."
+    def __init__(self, proc):
+        self.text = ''
+        self.thread = threading.Thread(target=self.read, args=(proc.stderr.fileno(),), daemon=True)
+        self.thread.start()
+    def read(self, fd: int):
+        while chunk := os.read(fd, 4096): self.text += chunk.decode(errors='replace')
+    def count(self, epoch: int) -> int:
+        counts = re.findall(rf'epoch {epoch}/{EPOCHS}:[^\r\n|]*\|[^|]*\|\s*(\d+)/\d+', self.text)  # tqdm: `epoch 2/4:  35%|###5   | 7/20 [...]`
+        return int(counts[-1]) if counts else 0
+
+
+def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config, digits):
     imgcls('train', '--config', quick_config, '--no-progress', *OVERRIDES)
-    full = tmp_path/'runs'/'quick_epochs_4_hflip_0.5_opt_adam_lr_0.003'
+    full = tmp_path/'runs'/run_name(OVERRIDES, quick_config)
     stopped = full.with_name(full.name + '_2')
-    proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_config), '--no-progress', *OVERRIDES],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    batches = math.ceil(count_images(digits/'train') / BATCH_SIZE)  # batches per epoch
+    stop_after = batches // 3  # observed in the second epoch's progress bar: well before its end
+    proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_config), *OVERRIDES],  # with progress bars on stderr
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen = BatchesSeen(proc)
     try:
-        wait_for(lambda: (stopped/'logs'/'train.log').is_file() and 'epoch 1/4' in (stopped/'logs'/'train.log').read_text())
-        time.sleep(0.3)  # into the second epoch
+        wait_for(lambda: seen.count(2) >= stop_after or proc.poll() is not None)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120); seen.thread.join(timeout=10)
     finally:
         if proc.poll() is None: proc.kill()
-    assert proc.returncode == 130, err
-    assert 'Traceback' not in err
+    assert proc.returncode == 130, seen.text[-3000:]
+    assert 'Traceback' not in seen.text
     assert 'status: interrupted' in (stopped/'summary.txt').read_text()
     ck = load_checkpoint(stopped/'weights'/'last.pt')
-    assert ck['epoch'] < 4
+    assert ck['epoch'] == 1 and stop_after <= ck['batch'] < batches, (ck['epoch'], ck['batch'], batches)  # mid-way through the second epoch
     imgcls('train', '--resume', stopped, '--no-progress')
     a, b = load_checkpoint(full/'weights'/'last.pt'), load_checkpoint(stopped/'weights'/'last.pt')
     for k in a['model']: assert torch.equal(a['model'][k], b['model'][k]), k
     assert _history(full) == _history(stopped)
     assert 'status: completed' in (stopped/'summary.txt').read_text()
     log = (stopped/'logs'/'train.log').read_text()
-    assert 'interrupted at epoch' in log and 'resuming run' in log  # appended to the same log
+    assert 'interrupted at epoch 2, batch' in log and 'resuming run' in log  # appended to the same log
 
 
-def test_resume_refuses_changed_settings(tmp_path, quick_config):
-    imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1')
-    run = tmp_path/'runs'/'quick_epochs_1'
+def test_resume_refuses_changed_settings(run_copy, trained_run):
+    run = run_copy  # resuming changes the run: a copy of the shared one-epoch run
     res = imgcls('train', '--resume', run, 'optimizer.lr=0.5', check=False)
     assert res.returncode == 2 and 'Cannot change optimizer.lr=0.5 when resuming' in res.stderr
-    res = imgcls('train', '--resume', run, '--config', quick_config, check=False)
+    res = imgcls('train', '--resume', run, '--config', trained_run.config, check=False)
     assert res.returncode == 2 and 'cannot be combined' in res.stderr
     imgcls('train', '--resume', run, '--no-progress', 'training.num_epochs=2')
     assert len(_history(run)) == 2

@@ -2,17 +2,13 @@
 import os, shutil, signal, socket, subprocess, tempfile, time
 from pathlib import Path
 import pytest
-from conftest import IMGCLS, imgcls
+from conftest import IMGCLS, imgcls, write_quick_config
 
 optuna = pytest.importorskip('optuna')
 
 
 def tune_yaml(tmp_path, digits, trials=4, epochs=1, pruner='median', heartbeat=2) -> Path:
-    p = tmp_path/'tune.yaml'
-    p.write_text(f"""data: {{data_dir: {digits}, num_workers: 0}}
-output: {{runs_dir: {tmp_path/'runs'}}}
-training: {{num_epochs: {epochs}, batch_size: 64}}
-transforms: {{train: {{resize: 16}}, val: {{resize: 16}}, test: {{resize: 16}}}}
+    return write_quick_config(tmp_path/'tune.yaml', digits, tmp_path/'runs', f"""training: {{num_epochs: {epochs}, batch_size: 64}}
 tune:
   study: sweep
   trials: {trials}
@@ -22,7 +18,6 @@ tune:
     optimizer.lr: {{type: float, low: 1.0e-3, high: 0.1, log: true}}
     training.batch_size: {{type: categorical, choices: [32, 64]}}
 """)
-    return p
 
 
 def check_study(storage: str, trials: int, study_dir: Path):
