@@ -5,10 +5,11 @@ __all__ = ['CHOICES', 'MINIMUMS', 'PLUGIN_GROUP', 'MODELS', 'LOSSES', 'OPTIMIZER
            'REGISTERED_CHOICES', 'ALIASES', 'NAME_EXCLUDED', 'MAX_NAME', 'CHANGES_EXCLUDED', 'DataConfig',
            'EarlyStoppingConfig', 'TrainingConfig', 'OptimizerConfig', 'SchedulerConfig', 'LossConfig', 'ModelConfig',
            'NormalizeConfig', 'SplitTransformsConfig', 'TransformsConfig', 'OutputConfig', 'Config', 'Choices',
-           'schema_types', 'ConfigError', 'explain_error', 'Registry', 'load_plugins', 'register_model',
+           'schema_types', 'ConfigError', 'did_you_mean', 'explain_error', 'Registry', 'load_plugins', 'register_model',
            'register_loss', 'register_optimizer', 'register_scheduler', 'register_transform', 'register_metric',
-           'load_imports', 'parse_overrides', 'load_yaml', 'load_config', 'config_error_message', 'run_name', 'flatten',
-           'default_values', 'config_changes', 'leaderboard_hparams', 'create_run_dir', 'check_runs_dir', 'save_config']
+           'is_file_entry', 'load_imports', 'parse_overrides', 'load_yaml', 'load_config', 'config_error_message',
+           'run_name', 'flatten', 'default_values', 'config_changes', 'leaderboard_hparams', 'create_run_dir',
+           'check_runs_dir', 'save_config']
 
 # %% ../nbs/00_config.ipynb #a2051024
 import difflib, hashlib, importlib, os, re, sys, tempfile, typing
@@ -177,7 +178,8 @@ def _type_name(typ) -> str:
     if typing.get_origin(typ) in (list, List): return f'list of {_type_name(typing.get_args(typ)[0])}'
     return getattr(typ, '__name__', str(typ))
 
-def _suggest(key: str, candidates) -> str:
+def did_you_mean(key: str, candidates) -> str:
+    "The hint ' Did you mean `x`?' for the closest of `candidates` to `key`, or an empty string."
     close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ''
 
@@ -186,7 +188,7 @@ def explain_error(e: OmegaConfBaseException, source: str) -> ConfigError:
     key, types = e.full_key or '?', schema_types()
     if isinstance(e, ConfigKeyError) or key not in types:
         known = set(types) | {k.rsplit('.', i)[0] for k in types for i in range(1, k.count('.') + 1)}
-        return ConfigError(f"Unknown config key `{key}` (from {source}).{_suggest(key, known)}"
+        return ConfigError(f"Unknown config key `{key}` (from {source}).{did_you_mean(key, known)}"
                            f" Valid keys: see `imgcls/default_config.yaml`.")
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
@@ -214,7 +216,7 @@ class Registry(dict):
         "The factory registered as `name`; installed plugins are loaded when it is missing; else a `ConfigError` naming `key`."
         if name not in self.names(): load_plugins()
         if name in self: return self[name]
-        raise ConfigError(f"Unknown {self.kind} {name!r} for `{key or self.key}`.{_suggest(str(name), self)} "
+        raise ConfigError(f"Unknown {self.kind} {name!r} for `{key or self.key}`.{did_you_mean(str(name), self)} "
                           f"Known: {', '.join(sorted(self))}. Register your own with `@register_{self.kind}` in a module listed under `imports:`.")
 
 # %% ../nbs/00_config.ipynb #243d00a7
@@ -269,7 +271,8 @@ def register_metric(name: str = None, mode: str = 'max'):
     return METRICS.register(name, mode=mode)
 
 # %% ../nbs/00_config.ipynb #3b42a03e
-def _is_file_entry(entry: str) -> bool:
+def is_file_entry(entry: str) -> bool:
+    "Whether an `imports:` entry names a file (a `.py` path) rather than a module."
     return entry.endswith('.py') or '/' in entry or os.sep in entry
 
 def _import_file(path: Path, entry: str, source: str) -> str:
@@ -323,7 +326,7 @@ def load_imports(entries, source: str = 'the config', config_dir=None, files: bo
     names, run_dir = [], None if files else Path(config_dir or '.').resolve()
     for entry in entries or []:
         entry = str(entry)
-        if not _is_file_entry(entry): names.append(_import_name(entry, source, run_dir))
+        if not is_file_entry(entry): names.append(_import_name(entry, source, run_dir))
         elif files: names.append(_import_file((Path(config_dir or '.')/entry).resolve(), entry, source))
         else: raise ConfigError(f"`imports:` entry {entry!r} (from {source}) is a file path. A run's saved config may name only installed modules "
                                 f"(or modules on the Python path), so opening a run never runs a file that came with it; install the module.")
@@ -353,7 +356,7 @@ def _check_choices(cfg: DictConfig):
         val = OmegaConf.select(cfg, key)
         if val not in allowed:
             names = [str(a).replace('None', 'null') for a in allowed]
-            raise ConfigError(f"Config key `{key}` must be one of {', '.join(names)}; got {val!r}.{_suggest(str(val), names)}")
+            raise ConfigError(f"Config key `{key}` must be one of {', '.join(names)}; got {val!r}.{did_you_mean(str(val), names)}")
 
 def _check_minimums(cfg: DictConfig):
     for key, low in MINIMUMS.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
-from .config import ConfigError, load_yaml, load_config, schema_types, run_name, CHOICES, _suggest, _is_file_entry
+from .config import ConfigError, load_yaml, load_config, schema_types, run_name, CHOICES, did_you_mean, is_file_entry
 from .models import available_models
 from .metrics import monitor_mode, atomic_write_text, read_history
 from .runtime import USER_ERRORS, logger
@@ -58,26 +58,26 @@ def _tune_error(e: OmegaConfBaseException, source: str) -> ConfigError:
     if isinstance(e, ConfigKeyError):
         entry, _, last = key.rpartition('.')
         known = {f'tune.{f}' for f in TuneConfig.__dataclass_fields__} | ({f'{entry}.{f}' for f in ParamSpace.__dataclass_fields__} if key.startswith('tune.space.') else set())
-        return ConfigError(f"Unknown config key `{key}` (from {source}).{_suggest(key, known)} Valid keys under `tune:`: "
+        return ConfigError(f"Unknown config key `{key}` (from {source}).{did_you_mean(key, known)} Valid keys under `tune:`: "
                            f"{', '.join(TuneConfig.__dataclass_fields__)}; under each `tune.space` entry: {', '.join(ParamSpace.__dataclass_fields__)}.")
     return ConfigError(f"Config key `{key}` (from {source}) got {e.value!r}: {e.msg.splitlines()[0]}")
 
 def _check_choice(key: str, value, allowed):
     if value not in allowed:
         names = [str(a).replace('None', 'null') for a in allowed]
-        raise ConfigError(f"Config key `tune.{key}` must be one of {', '.join(names)}; got {value!r}.{_suggest(str(value), names)}")
+        raise ConfigError(f"Config key `tune.{key}` must be one of {', '.join(names)}; got {value!r}.{did_you_mean(str(value), names)}")
 
 def _check_param(key: str, p, types: dict, sampler: str):
     "One `tune.space` entry: a known config key, a known type, a valid range or choices."
     where = f'`tune.space` entry `{key}`'
     if key not in types:
-        raise ConfigError(f"{where} is not a config key.{_suggest(key, types)} Name the setting as a dotted config key path (e.g. optimizer.lr).")
+        raise ConfigError(f"{where} is not a config key.{did_you_mean(key, types)} Name the setting as a dotted config key path (e.g. optimizer.lr).")
     _check_choice(f'space.{key}.type', p.type, PARAM_TYPES)
     if p.type == 'categorical':
         if not p.choices: raise ConfigError(f"{where} has type categorical but no `choices`; list them, e.g. choices: [32, 64].")
         allowed = available_models() if key == 'model.architecture' else CHOICES[key] if key in CHOICES else None
         bad = [c for c in p.choices if allowed is not None and c not in allowed and not str(c).startswith('timm/')]
-        if bad: raise ConfigError(f"{where}: {bad[0]!r} is not a valid {key}.{_suggest(str(bad[0]), [str(a) for a in allowed])} Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}.")
+        if bad: raise ConfigError(f"{where}: {bad[0]!r} is not a valid {key}.{did_you_mean(str(bad[0]), [str(a) for a in allowed])} Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}.")
         return
     if p.low is None or p.high is None: raise ConfigError(f"{where} has type {p.type} but no `low` and `high`; give both, e.g. {{type: {p.type}, low: 1, high: 8}}.")
     if not p.low < p.high: raise ConfigError(f"{where}: `low` ({p.low}) must be below `high` ({p.high}).")
@@ -120,7 +120,7 @@ STUDY_CONFIG = 'study.yaml'  # the config every trial starts from: the file with
 def _absolute_imports(base: DictConfig, config_dir: Path) -> DictConfig:
     "`base` with its `.py` entries under `imports:` made absolute, so the study's config works from its own folder."
     base = base.copy()
-    if base.get('imports'): base.imports = [str((config_dir/str(e)).resolve()) if _is_file_entry(str(e)) else e for e in base.imports]
+    if base.get('imports'): base.imports = [str((config_dir/str(e)).resolve()) if is_file_entry(str(e)) else e for e in base.imports]
     return base
 
 class Sweep:

@@ -145,3 +145,15 @@ def served_page(browser, url: str, ready: str, width: int = 1100, height: int = 
     yield page
     page.close()
     assert not errors, errors
+
+
+def help_text(*commands, not_imported=('torch',)) -> str:
+    "The `--help` output of `imgcls` and each of `commands`, from a fresh interpreter that must not import any of `not_imported`."
+    argvs = [['--help'], *([c, '--help'] for c in commands)]
+    code = ("import sys, contextlib, io\nfrom imgcls.cli import main\n"
+            f"for argv in {argvs!r}:\n    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n"
+            "        try: main(argv)\n        except SystemExit: pass\n    print(out.getvalue())\n"
+            f"loaded = [m for m in {list(not_imported)!r} if m in sys.modules]\nassert not loaded, f'--help imported {{loaded}}'\n")
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return res.stdout

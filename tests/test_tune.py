@@ -2,7 +2,7 @@
 import os, shutil, signal, socket, subprocess, tempfile, time
 from pathlib import Path
 import pytest
-from conftest import IMGCLS, imgcls, write_quick_config
+from conftest import IMGCLS, imgcls, help_text, write_quick_config
 
 optuna = pytest.importorskip('optuna')
 
@@ -107,14 +107,9 @@ def test_sigkill_and_resume(tmp_path, digits):
 
 
 def test_help_imports_neither_torch_nor_optuna():
-    import sys
-    code = ("import sys, contextlib, io\nfrom imgcls.cli import main\nfor argv in (['--help'], ['tune', '--help']):\n"
-            "    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n        try: main(argv)\n        except SystemExit: pass\n"
-            "    print(out.getvalue())\nassert 'torch' not in sys.modules and 'optuna' not in sys.modules, 'help imported torch or optuna'\n")
-    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    for opt in ('tune', '--trials', '--workers', '--storage', 'key.sub=value'): assert opt in res.stdout, opt
-    assert '--worker ' not in res.stdout
+    out = help_text('tune', not_imported=('torch', 'optuna'))
+    for opt in ('tune', '--trials', '--workers', '--storage', 'key.sub=value'): assert opt in out, opt
+    assert '--worker ' not in out
 
 
 def test_a_misspelt_tune_key_is_a_clear_error(tmp_path, digits):
