@@ -707,9 +707,9 @@ def suggest_lr(lrs: list, losses: list) -> float:
 
 def plot_lr_find(result: dict):
     "The LR range test's loss against learning rate, with the suggestion marked."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt, seaborn as sns
     fig, ax = plt.subplots(figsize=(5, 3.2), dpi=90)
-    ax.plot(result['lrs'], result['losses'])
+    sns.lineplot(x=result['lrs'], y=result['losses'], ax=ax)
     ax.axvline(result['suggestion'], color='tab:red', ls='--', label=f"suggested lr {result['suggestion']:.2g}")
     ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
     fig.tight_layout()

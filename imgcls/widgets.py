@@ -85,7 +85,8 @@ class LiveCurves:
     "Loss and accuracy curves in one figure, redrawn in place into an `ipywidgets.Image` from training events."
     def __init__(self, every: int = 5):
         self.every, self.fig, self.due, self.last_loss = every, Figure(figsize=(9.4, 2.7), dpi=100, layout='constrained'), Throttle(1.0), math.nan
-        self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
+        import seaborn as sns
+        with sns.axes_style('whitegrid'): self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)  # seaborn's look; the lines are updated in place
         plot = lambda ax, label, **kw: ax.plot([], [], label=label, **kw)[0]
         self.lines = {'batch_loss': plot(self.ax_loss, 'train (batches)', lw=1, alpha=0.5, color='C0'),
                       'train_loss': plot(self.ax_loss, 'train', marker='o', color='C0'), 'val_loss': plot(self.ax_loss, 'val', marker='o', color='C1'),

@@ -78,7 +78,7 @@ def test_disk_full_during_a_checkpoint_save_keeps_the_last_one_and_resumes(tmp_p
         assert error.startswith('imgcls train: error: Could not save') and str(run/'weights') in error and 'no space left' in error, error
         assert f'imgcls train --resume {run}' in error
         assert (run/'weights'/'last.pt').read_bytes() == before  # the previous checkpoint, intact
-        assert sorted(p.name for p in (run/'weights').iterdir()) == ['best.pt', 'last.pt']  # nothing partial left
+        assert sorted(p.name for p in (run/'weights').iterdir()) == ['best.pt', 'last.pt', 'temperature.json']  # the first run's files, nothing partial
         (disk/'filler').unlink()
         imgcls('train', '--resume', run, '--no-progress', 'training.num_epochs=2')
         assert [r['epoch'] for r in _history(run)] == [1, 2]

@@ -3,6 +3,7 @@ import json, os, signal, subprocess, sys
 
 import pytest
 from playwright.sync_api import expect
+from imgcls.config import run_name
 
 from conftest import free_port, wait_for_port, write_quick_config, SLOW
 from test_widgets_browser import count_curve_updates, set_text
@@ -45,7 +46,7 @@ def test_panel_in_jupyterlab(browser, lab):
     page.locator('.imgcls-train').click()
     page.locator('.imgcls-metrics').get_by_text('Final val accuracy').wait_for(timeout=SLOW)
     assert page.evaluate('window.curveUpdates') >= 2  # at least every epoch
-    assert 'status: completed' in (work/'runs'/'base'/'summary.txt').read_text()
+    assert 'status: completed' in (work/'runs'/run_name([], 'quick.yaml')/'summary.txt').read_text()  # named after the config file
     expect(page.locator('.imgcls-log')).to_contain_text('epoch 2/2')  # the log is in the panel ...
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0  # ... not in pink boxes
 
@@ -55,5 +56,5 @@ def test_panel_in_jupyterlab(browser, lab):
     page.locator('.imgcls-status').get_by_text('batch').wait_for(timeout=SLOW)
     page.locator('.imgcls-stop').click()
     page.locator('.imgcls-message').get_by_text('Stopped at epoch 1, batch ').wait_for(timeout=SLOW)
-    assert 'status: stopped' in (work/'runs'/'epochs_50'/'summary.txt').read_text()
+    assert 'status: stopped' in (work/'runs'/run_name(['training.num_epochs=50'], 'quick.yaml')/'summary.txt').read_text()
     page.close()
