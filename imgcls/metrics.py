@@ -217,10 +217,10 @@ def compute_metrics(names, result: dict) -> dict:
 # %% ../nbs/04_metrics.ipynb #f5051593
 def history_summary(history: list, monitor: str = 'val_acc', min_delta: float = 0.0) -> dict:
     "Epochs done, the best epoch by `monitor` (an improvement must beat `min_delta`), its val accuracy and loss, and the train time."
-    best, best_row = None, None
+    best, best_row, higher = None, None, monitor_mode(monitor) == 'max'
     for row in history:
         value = row[monitor]
-        if best is None or (value > best + min_delta if monitor_mode(monitor) == 'max' else value < best - min_delta): best, best_row = value, row
+        if best is None or (value > best + min_delta if higher else value < best - min_delta): best, best_row = value, row
     return {'epochs': len(history), 'best_epoch': best_row and best_row['epoch'], 'val_acc': best_row and best_row['val_acc'],
             'val_loss': best_row and best_row['val_loss'], 'train_time': sum(r['seconds'] for r in history)}
 

@@ -104,9 +104,10 @@ def _flat_block_yaml(text: str) -> dict:
             key = f'{parent}.{name}'
         else: key = name
         value = value.strip()
-        if value: out[key] = _scalar(value)
+        if value == '{}': continue  # an empty mapping has no keys, as `flatten` gives
+        if value: out[key] = () if value == '[]' else _scalar(value)  # () marks an empty list: a bare [] is a block still open
         else: out[key] = []; stack.append((indent, key))  # a list or a mapping follows
-    return {k: (None if v == [] else v) for k, v in out.items()}
+    return {k: (None if v == [] else [] if v == () else v) for k, v in out.items()}
 
 def read_config(path) -> dict:
     "A run's `config.yaml` as `{dotted key: value}`: read directly when it has the form `save_config` writes (fast), else with PyYAML."
