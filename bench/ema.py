@@ -1,6 +1,6 @@
 """EMA weights and temperature scaling on a real benchmark.
 
-Run: nice -n 19 python bench/ema.py [--per-class 600] [--epochs 8] [--seeds 0 1 2] [--decay 0.99]
+Run (alone on the machine): python bench/ema.py [--per-class 600] [--epochs 8] [--seeds 0 1 2] [--decay 0.99]
 Workload: Fashion-MNIST folder (6,000 train / 2,000 val / 6,000 test PNGs), ResNet-18 from scratch at 64 px, batch 64, SGD, StepLR
 (bench/train.py's settings), each seed trained once without and once with `training.ema_decay`.
 Prints best and final val accuracy with and without EMA as mean +- sd over the seeds (the issue's claim: EMA does not hurt and

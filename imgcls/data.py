@@ -3,14 +3,14 @@
 # %% auto #0
 __all__ = ['SPLITS', 'DATASETS', 'WRITTEN_ON_FIRST_USE', 'IMAGE_SUFFIXES', 'SPLIT_ALIASES', 'CSV_COLUMNS', 'PRESETS', 'MANIFEST',
            'FASHION_MNIST_DIRS', 'FASHION_MNIST_CLASSES', 'HYMENOPTERA_URL', 'DataError', 'write_digits',
-           'ensure_data_dir', 'list_images', 'split_dirs', 'find_samples', 'csv_samples', 'check_num_classes',
-           'pil_to_uint8', 'read_image', 'ImageCache', 'ScanResult', 'scan_images', 'trivial_augment', 'randaugment',
-           'autoaugment', 'augmix', 'gaussian_blur', 'grayscale', 'vflip', 'rotation', 'apply_preset', 'geometry',
-           'extra_transforms', 'build_transforms', 'normalize_batch', 'normalize_batch_one_thread', 'cache_side',
-           'batch_mixer', 'SeededImages', 'scan_once', 'SeededRandomSampler', 'ShardSampler', 'default_num_workers',
-           'Slot', 'SlotCollate', 'Batches', 'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest',
-           'write_manifest', 'Samples', 'find_data', 'build_data', 'class_weights', 'dataset_summary', 'show_batch',
-           'fashion_mnist', 'hymenoptera']
+           'ensure_data_dir', 'list_images', 'split_dirs', 'Samples', 'find_samples', 'csv_samples',
+           'check_num_classes', 'pil_to_uint8', 'read_image', 'ImageCache', 'ScanResult', 'scan_images',
+           'trivial_augment', 'randaugment', 'autoaugment', 'augmix', 'gaussian_blur', 'grayscale', 'vflip', 'rotation',
+           'apply_preset', 'geometry', 'extra_transforms', 'build_transforms', 'normalize_batch',
+           'normalize_batch_one_thread', 'cache_side', 'batch_mixer', 'SeededImages', 'scan_once',
+           'SeededRandomSampler', 'ShardSampler', 'default_num_workers', 'Slot', 'SlotCollate', 'Batches',
+           'reuse_freed_memory', 'Data', 'run_manifest', 'read_manifest', 'write_manifest', 'find_data', 'build_data',
+           'class_weights', 'dataset_summary', 'show_batch', 'fashion_mnist', 'hymenoptera']
 
 # %% ../nbs/01_data.ipynb #a2e00d95
 import copy, logging, math, os, shutil, tempfile
@@ -141,8 +141,14 @@ def _carve(rows: list, source: str, parts: dict, seed: int) -> list:
         for j in piece: out[idx[j]] = (rows[idx[j]][0], rows[idx[j]][1], split)
     return out
 
-def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> tuple:
-    "(class names, manifest rows `(path, class index, split)`, whether splits were carved) for a data root."
+class Samples(NamedTuple):
+    "What a data set holds: class names, rows `(path, class index, split)`, and whether the splits were carved (or read from a manifest)."
+    classes: list
+    rows: list
+    carved: bool
+
+def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> Samples:
+    "The `Samples` of a data root: class names, manifest rows `(path, class index, split)`, whether splits were carved."
     root, (f_train, f_val, f_test) = Path(root), fractions
     dirs = split_dirs(root)
     per_split = {s: _read_split(d) for s, d in dirs.items()} if dirs else {'train': _read_split(root)}
@@ -152,7 +158,7 @@ def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve',
     carved = not dirs or ('test' not in dirs and missing_test == 'carve')
     if not dirs: rows = _carve(rows, 'train', {'train': f_train, 'val': f_val, 'test': f_test}, seed)
     elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
-    return classes, rows, carved
+    return Samples(classes, rows, carved)
 
 # %% ../nbs/01_data.ipynb #3411fc16
 CSV_COLUMNS = ('path', 'label', 'split')
@@ -190,19 +196,19 @@ def _check_labels_in_splits(rows, classes, path):
         lacking = sorted(set(range(len(classes))) - {c for _, c, sp in rows if sp == s})
         if lacking: raise DataError(f"Label(s) {', '.join(classes[c] for c in lacking)} of {path} have no rows in split {s}; every split needs every label.")
 
-def csv_samples(root, labels_csv, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> tuple:
-    "(class names, manifest rows `(path, class index, split)`, whether splits were carved) from a CSV of `path,label[,split]`."
+def csv_samples(root, labels_csv, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> Samples:
+    "The `Samples` listed by a CSV of `path,label[,split]`."
     root = Path(root)
     path = root/labels_csv
     cols, records = _read_labels_csv(path)
     classes = sorted({r['label'] for _, r in records})
     rows = [(str(root/r['path']), classes.index(r['label']), _csv_split(r['split'], path, n) if 'split' in cols else 'train') for n, r in records]
     if 'split' not in cols:
-        return classes, _carve(rows, 'train', dict(zip(SPLITS, fractions)), seed), True
+        return Samples(classes, _carve(rows, 'train', dict(zip(SPLITS, fractions)), seed), True)
     _check_labels_in_splits(rows, classes, path)
     carve = missing_test == 'carve' and not any(s == 'test' for _, _, s in rows)
     if carve: rows = _carve(rows, 'train', {'train': fractions[0], 'test': fractions[2]}, seed)
-    return classes, rows, carve
+    return Samples(classes, rows, carve)
 
 # %% ../nbs/01_data.ipynb #0fd55508
 def check_num_classes(num_classes, classes) -> int:
@@ -575,19 +581,13 @@ def write_manifest(data: 'Data', path) -> Path:
         for p, c, s in data.manifest: w.writerow([p, data.classes[c], c, s])
     return Path(path)
 
-class Samples(NamedTuple):
-    "What a data set holds: class names, rows `(path, class index, split)`, and whether the splits were carved (or read from a manifest)."
-    classes: list
-    rows: list
-    carved: bool
-
 def find_data(cfg: DictConfig, manifest_path=None) -> Samples:
     "The samples `cfg.data` points at, split as training sees them (the rows of the manifest at `manifest_path` when given); writes the built-in data set first when needed."
     d = cfg.data
     root = ensure_data_dir(d.data_dir)
-    if d.labels_csv: classes, rows, carved = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
-    else: classes, rows, carved = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
-    return Samples(classes, read_manifest(manifest_path), True) if manifest_path is not None else Samples(classes, rows, carved)
+    if d.labels_csv: samples = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
+    else: samples = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
+    return samples._replace(rows=read_manifest(manifest_path), carved=True) if manifest_path is not None else samples
 
 def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest_path=None, samples: Samples = None) -> Data:
     "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest_path)`)."

@@ -86,9 +86,11 @@ def test_opening_a_run_never_runs_code_that_came_with_it(tmp_path, run_copy, tra
     commands = [['infer', '--run', run], ['predict', '--run', run, trained_run.config], ['export', '--run', run, '--format', 'safetensors'],
                 ['train', '--resume', run, 'training.num_epochs=2']]
     refused = ('is a file path', 'Refusing to import', 'not installed')
-    cases = [(entry, argv, run) for entry in ('evil.py', str(run/'evil.py')) for argv in commands] + \
-            [(entry, argv, cwd) for entry in ('evil', 'evil_next') for argv in commands[::3] for cwd in (run, run.parent)]
-    for entry, argv, cwd in cases:  # from the run folder or its parent, where a module search would find the file
+    # infer, predict and export open a run through load_run, train --resume through its own path: each form of entry is
+    # tried on one of each; a module is tried from the folder where a module search would find its file
+    cases = [('evil.py', argv, run) for argv in commands] + [(str(run/'evil.py'), argv, run) for argv in commands[::3]] + \
+            [(entry, argv, cwd) for entry, cwd in (('evil', run), ('evil_next', run.parent)) for argv in commands[::3]]
+    for entry, argv, cwd in cases:
         (run/'config.yaml').write_text(config.replace('imports: []', f'imports: [{entry!r}]'))
         res = imgcls(*argv, cwd=cwd, check=False)
         assert res.returncode == 2 and any(r in res.stderr for r in refused), (entry, argv, res.stderr)
