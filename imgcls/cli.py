@@ -261,9 +261,12 @@ def _port_free(port: int) -> bool:
         try: s.bind(('127.0.0.1', port)); return True
         except OSError: return False
 
+def _interrupt(signum, frame): raise KeyboardInterrupt
+
 def _serve_until_interrupted(proc, port: int) -> int:
-    "Wait for Voila to listen, print the address, wait for Ctrl-C; stop Voila (and so its kernels) either way."
+    "Wait for Voila to listen, print the address, wait for Ctrl-C or SIGTERM; stop Voila (and so its kernels) either way."
     import signal, socket, subprocess, time
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the panel as Ctrl-C does, never leaving Voila behind
     try:
         while proc.poll() is None:
             try:

@@ -1,5 +1,6 @@
-"""`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) stops it cleanly and frees the port."""
+"""`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) or `kill` (SIGTERM) stops it cleanly and frees the port."""
 import os, signal, socket, subprocess, time
+import pytest
 
 from conftest import IMGCLS, SLOW, free_port
 
@@ -8,9 +9,15 @@ def port_open(port: int) -> bool:
     with socket.socket() as s: return s.connect_ex(('127.0.0.1', port)) == 0
 
 
-def test_panel_serves_and_stops_on_ctrl_c(browser, tmp_path):
+def as_in_a_terminal():
+    "Ctrl-C live in the child, as in an interactive terminal (a shell that started the tests in the background ignores SIGINT)."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize('stop', ['ctrl_c', 'kill'])
+def test_panel_serves_and_stops(browser, tmp_path, stop):
     port = free_port()
-    proc = subprocess.Popen([*IMGCLS, 'panel', '--port', str(port), '--runs-dir', 'my_runs'], cwd=tmp_path,
+    proc = subprocess.Popen([*IMGCLS, 'panel', '--port', str(port), '--runs-dir', 'my_runs'], cwd=tmp_path, preexec_fn=as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         first = proc.stdout.readline()  # printed once Voila listens
@@ -22,7 +29,8 @@ def test_panel_serves_and_stops_on_ctrl_c(browser, tmp_path):
         assert page.get_by_role('tab', name='Train').is_visible() and page.get_by_role('tab', name='Predict').is_visible()
         page.locator('.imgcls-folders').get_by_text(str(tmp_path/'my_runs')).wait_for()  # relative to where `imgcls panel` started
         page.close()
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group
+        if stop == 'ctrl_c': os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole foreground group
+        else: proc.terminate()  # `kill PID`: SIGTERM to imgcls alone; Voila, in its own session, must be stopped by it
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None: os.killpg(proc.pid, signal.SIGKILL); proc.wait()

@@ -67,6 +67,10 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     chooser.value.set_files(str(seven))
     panel.locator('.imgcls-predictions').get_by_text(seven.name).wait_for(timeout=SLOW)
     assert panel.locator('.imgcls-predictions').inner_text().count('%') == 3  # one percentage per class shown: PredictPanel's default topk=3
+    panel.get_by_role('checkbox', name='Show where the model looks (Grad-CAM)').check()  # the same image again, with where the model looks beside its bars
+    overlay = panel.locator('.imgcls-predictions img[title="where the model looks"]')
+    overlay.wait_for(timeout=SLOW)
+    assert overlay.evaluate('img => img.complete && img.naturalWidth') == 96  # a decoded PNG, as add_cams sizes it
 
 
 def test_stop_saves_last_checkpoint(panel, runs):
