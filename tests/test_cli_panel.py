@@ -14,6 +14,13 @@ def as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def kill_tree(proc):
+    "SIGKILL `proc` and all it started: Voila runs in a session of its own, so killing the group of `proc` would leave it serving."
+    import psutil
+    for child in psutil.Process(proc.pid).children(recursive=True): child.kill()
+    proc.kill(); proc.wait()
+
+
 @pytest.mark.parametrize('stop', ['ctrl_c', 'kill'])
 def test_panel_serves_and_stops(browser, tmp_path, stop):
     port = free_port()
@@ -33,7 +40,7 @@ def test_panel_serves_and_stops(browser, tmp_path, stop):
         else: proc.terminate()  # `kill PID`: SIGTERM to imgcls alone; Voila, in its own session, must be stopped by it
         out, err = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        if proc.poll() is None: kill_tree(proc)
     assert proc.returncode == 0, err
     assert 'Traceback' not in err and 'stopping' in out
     end = time.monotonic() + 10
