@@ -266,7 +266,7 @@ def _interrupt(signum, frame): raise KeyboardInterrupt
 def _serve_until_interrupted(proc, port: int) -> int:
     "Wait for Voila to listen, print the address, wait for Ctrl-C or SIGTERM; stop Voila (and so its kernels) either way."
     import signal, socket, subprocess, time
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the panel as Ctrl-C does, never leaving Voila behind
+    saved = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the panel as Ctrl-C does, never leaving Voila behind
     try:
         while proc.poll() is None:
             try:
@@ -283,6 +283,7 @@ def _serve_until_interrupted(proc, port: int) -> int:
             proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
             try: proc.wait(timeout=30)
             except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+        signal.signal(signal.SIGTERM, saved)
 
 def panel_command(args) -> int:
     "Run `imgcls panel`."

@@ -91,7 +91,8 @@ def _flat_block_yaml(text: str) -> dict:
         indent = len(line) - len(body)
         if body[:2] == '- ':
             while stack and stack[-1][0] > indent: stack.pop()
-            items = out.get(stack[-1][1]) if stack else None
+            items = out.get(stack[-1][1], 0) if stack else 0
+            if items is None: items = out[stack[-1][1]] = []  # the open block is a list
             if not isinstance(items, list): raise ValueError(line)
             items.append(_scalar(body[2:]))
             continue
@@ -100,14 +101,14 @@ def _flat_block_yaml(text: str) -> dict:
         if not name or not sep or (value and value[0] != ' ') or name[0] in '"\'#?': raise ValueError(line)
         if stack:
             parent = stack[-1][1]
-            if out.get(parent, 0) == []: del out[parent]  # a mapping, not a list
+            if out.get(parent, 0) is None: del out[parent]  # the open block is a mapping, not a value
             key = f'{parent}.{name}'
         else: key = name
         value = value.strip()
         if value == '{}': continue  # an empty mapping has no keys, as `flatten` gives
-        if value: out[key] = () if value == '[]' else _scalar(value)  # () marks an empty list: a bare [] is a block still open
-        else: out[key] = []; stack.append((indent, key))  # a list or a mapping follows
-    return {k: (None if v == [] else [] if v == () else v) for k, v in out.items()}
+        if value: out[key] = [] if value == '[]' else _scalar(value)
+        else: out[key] = None; stack.append((indent, key))  # a list or a mapping may follow; if neither does, the value is null
+    return out
 
 def read_config(path) -> dict:
     "A run's `config.yaml` as `{dotted key: value}`: read directly when it has the form `save_config` writes (fast), else with PyYAML."
