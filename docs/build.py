@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from fastcore.nbio import cell_frontmatter, mk_cell, read_nb, write_nb
 from myst_parser.slugs import github_slugify
 from nbdev.config import get_config, nbpath2html
-from nbdev.quarto import nbdev_sidebar, refresh_quarto_yml
+from nbdev.quarto import refresh_quarto_yml
 from nbdev.serve import proc_nbs
 
 SRC = Path('_docsrc')
@@ -64,28 +64,40 @@ def adapt_cell(cell, i: int):
     return [cell]
 
 
+def sidebar_files(items):
+    "The notebook paths (relative to `nbs/`) that nbdev's sidebar `items` list, in order."
+    for o in items:
+        if isinstance(o, str): yield o
+        else: yield from ([o['href']] if 'href' in o else []) + list(sidebar_files(o['contents']))
+
+
 def toctrees(contents: list) -> str:
     "MyST toctrees for nbdev's sidebar: its top-level pages, then one captioned tree per section."
-    def files(items):
-        for o in items:
-            if isinstance(o, str): yield o
-            else: yield from ([o['href']] if 'href' in o else []) + list(files(o['contents']))
-    trees = [('', [o for o in contents if isinstance(o, str)])] + [(o['section'], list(files([o]))) for o in contents if isinstance(o, dict)]
+    trees = [('', [o for o in contents if isinstance(o, str)])] + [(o['section'], list(sidebar_files([o]))) for o in contents if isinstance(o, dict)]
     return '\n\n'.join('```{toctree}\n:hidden:\n' + (f':caption: {cap}\n' if cap else '') + '\n' +
                        '\n'.join(p for p in map(page, fs) if p != 'index') + '\n```' for cap, fs in trees)
+
+
+def published(nbs_path: Path, sidebar: list) -> list:
+    "The notebooks `nbs/sidebar.yml` lists; the others (a scratch `Untitled.ipynb`, say) are named in one line and left out."
+    listed = set(sidebar_files(sidebar)) | {'index.ipynb'}
+    others = sorted(p.relative_to(nbs_path).as_posix() for p in nbs_path.rglob('*.ipynb')
+                    if not any(part[0] in '_.' for part in p.relative_to(nbs_path).parts))
+    left_out = [nb for nb in others if nb not in listed]
+    if left_out: print(f"docs: left out {', '.join(left_out)}: not listed in nbs/sidebar.yml (add a notebook there to publish it)")
+    return sorted(listed)
 
 
 def main():
     cfg = get_config()
     refresh_quarto_yml()     # nbs/nbdev.yml (and nbs/_quarto.yml if missing), as nbdev-docs does
-    nbdev_sidebar.__wrapped__()  # nbs/sidebar.yml: the page order
-    proc = proc_nbs()
+    sidebar = yaml.safe_load((cfg.nbs_path/'sidebar.yml').read_text())['website']['sidebar']['contents']  # kept by hand: custom_sidebar
+    nbs = published(cfg.nbs_path, sidebar)
+    proc = proc_nbs(file_re='^(' + '|'.join(re.escape(Path(nb).name) for nb in nbs) + ')$')
     shutil.rmtree(SRC, ignore_errors=True)
     shutil.copytree(proc, SRC, ignore=shutil.ignore_patterns('*.ipynb', '*.yml', '*.yaml', 'styles.css'))
-    nbs = sorted(p.relative_to(proc).as_posix() for p in proc.rglob('*.ipynb'))
     pages = {k: page(nb) for nb in nbs for k in (nb, page(nb) + '.html')}
     site = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'
-    sidebar = yaml.safe_load((cfg.nbs_path/'sidebar.yml').read_text())['website']['sidebar']['contents']
     adapted = {}
     for nb_path in nbs:
         nb = adapted[page(nb_path)] = read_nb(proc/nb_path)

@@ -4,13 +4,13 @@
 __all__ = ['EVENTS', 'RESUME_OVERRIDABLE', 'rank_seed', 'deterministic_cublas', 'seed_everything', 'cuda_ordinal',
            'build_optimizer', 'warmup_schedule', 'constant_schedule', 'step_schedule', 'multistep_schedule',
            'cosine_schedule', 'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss',
-           'build_loss', 'Events', 'Throttle', 'resolve_resume', 'resume_config', 'Distributed', 'merge_eval',
-           'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler', 'suggest_lr',
-           'plot_lr_find', 'lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
+           'build_loss', 'Events', 'Throttle', 'resolve_resume', 'resume_config', 'check_unfinished', 'Distributed',
+           'merge_eval', 'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler',
+           'suggest_lr', 'plot_lr_find', 'lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
-import json, socket
+import json, shlex, socket
 from dataclasses import dataclass, field, fields
 from typing import Optional
 from datetime import datetime
@@ -24,7 +24,7 @@ from fastcore.basics import patch
 from .config import load_config, save_config, run_name, create_run_dir, check_runs_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
 from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
-from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
+from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError, resume_command
 from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode, fit_temperature, write_calibration_report
 from .runtime import (resolve_device, cpu_has_bf16, autocast_dtype, accumulator_dtype, evaluate_model, EvalResult, write_eval_report,
                             logger, setup_console_logging, log_to_file, save_temperature, read_temperature, DiskFullError, USER_ERRORS)
@@ -250,6 +250,16 @@ def resume_config(run_dir, overrides=()) -> DictConfig:
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
     return load_config(Path(run_dir)/'config.yaml', overrides)
 
+def check_unfinished(ck: dict, num_epochs: int, run_dir):
+    "Refuse to resume from checkpoint `ck` when its run has nothing left to train, saying how to train more."
+    run_dir, changes = Path(run_dir).absolute(), f"{Path(run_dir).absolute()/'config.yaml'}"
+    if ck['early_stopped'] is not None:
+        done, more = f"it stopped early after epoch {ck['early_stopped']}", f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} training.early_stopping.patience=N"
+    elif ck['epoch'] >= num_epochs and not ck['batch']:
+        done, more = f"it trained all {ck['epoch']} of its {num_epochs} epochs", f"add epochs: {resume_command(run_dir)} training.num_epochs={ck['epoch'] + 10}"
+    else: return
+    raise CheckpointError(f"Nothing to resume in {run_dir}: {done}, and its files are left as they were. To train it further, {more}")
+
 # %% ../nbs/05_train.ipynb #31bf6ead
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
@@ -366,6 +376,8 @@ class Training:
             if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
             self.run_dir, self.resume_ckpt = resolve_resume(resume)
             self.cfg = resume_config(self.run_dir, self.overrides)
+            self.resume_from = load_checkpoint(self.resume_ckpt)
+            check_unfinished(self.resume_from, self.cfg.training.num_epochs, self.run_dir)
 
     def on(self, event: str, fn):
         "Subscribe `fn` to `event`."
@@ -465,7 +477,10 @@ class Training:
 def _start(self: Training):
     "Create the run folder, or restore the checkpoint being resumed."
     cfg = self.cfg
-    if self.resume_ckpt is not None: return self._restore(load_checkpoint(self.resume_ckpt))
+    if self.resume_ckpt is not None:
+        self._restore(self.resume_from)
+        self.resume_from = None  # the state is in the model and optimiser now
+        return
     run_dir = None
     if self.dist.is_main:
         run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides, self.config_file, cfg.output.name))
@@ -786,7 +801,7 @@ def _loop(self: Training, writer):
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
         logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.run_dir/'weights'/'last.pt'}. "
-                       f"Resume with: imgcls train --resume {self.run_dir}")
+                       f"Resume with: {resume_command(self.run_dir)}")
     else:
         self.results = self._final_reports(writer)
         if writer is not None: _log_hparams(writer, cfg, st, self.results)

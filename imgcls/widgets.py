@@ -19,6 +19,7 @@ import logging
 from .data import WRITTEN_ON_FIRST_USE
 from .runtime import USER_ERRORS, LOG_FORMAT, logger
 from .train import Training, EVENTS, Throttle, epoch_position
+from .checkpointing import resume_command
 from .inference import load_run, predict
 
 # %% ../nbs/07_widgets.ipynb #e4b9c0bd
@@ -35,9 +36,10 @@ def config_overrides(values: dict, base: DictConfig) -> list:
     "`key=value` overrides for the `values` (by dotted key) that differ from `base`, in the order given."
     return [f'{k}={_format(v)}' for k, v in values.items() if not _same(v, OmegaConf.select(base, k))]
 
-def cli_equivalent(config_file, overrides) -> str:
-    "The `imgcls train` command line that makes the same run."
-    return shlex.join(['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides])
+def cli_equivalent(config_file, overrides, cwd=None) -> str:
+    "The `imgcls train` command line that makes the same run, from `cwd` (default: this folder) so it works from any terminal."
+    cd = shlex.quote(str(Path(cwd or Path.cwd()).absolute()))
+    return f"cd {cd} && " + shlex.join(['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides])
 
 # %% ../nbs/07_widgets.ipynb #8d01c01b
 def rank_models(names, text: str) -> list:
@@ -91,8 +93,8 @@ class LiveCurves:
         self.lines = {'batch_loss': plot(self.ax_loss, 'train (batches)', lw=1, alpha=0.5, color='C0'),
                       'train_loss': plot(self.ax_loss, 'train', marker='o', color='C0'), 'val_loss': plot(self.ax_loss, 'val', marker='o', color='C1'),
                       'train_acc': plot(self.ax_acc, 'train', marker='o', color='C0'), 'val_acc': plot(self.ax_acc, 'val', marker='o', color='C1')}
-        for ax, name, where in ((self.ax_loss, 'loss', 'upper right'), (self.ax_acc, 'accuracy', 'lower right')):
-            ax.set(title=name, xlabel='epoch'); ax.legend(loc=where, fontsize=8)
+        for ax, name in ((self.ax_loss, 'loss'), (self.ax_acc, 'accuracy')):  # legends beside the axes, where they cover no point
+            ax.set(title=name, xlabel='epoch'); ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
         self.image = widgets.Image(format='png', layout={'width': '100%', 'max_width': '940px'})
         self.reset(1)
 
@@ -156,14 +158,23 @@ def _bar(p: float) -> str:
 def predictions_html(results: list, files=()) -> str:
     "`predict` results as HTML: each image (a thumbnail when its upload is in `files`) with its top classes and probability bars."
     thumbs = {f['name']: f"data:{f['type'] or 'image/png'};base64,{base64.b64encode(f['content']).decode()}" for f in files}
-    rows = []
+    cams = any('cam' in r for r in results)
+    grid = f'display:grid;grid-template-columns:56px 340px{" 110px" if cams else ""};gap:4px 10px;align-items:center'  # one column each: rows line up
+    cells = []
     for r in results:
         img = f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">' if r['source'] in thumbs and 'error' not in r else ''
         top = message_html(r['error']) if 'error' in r else '<br>'.join(
             f'{_bar(p)} {html.escape(str(c))} {p:.1%}' for c, p in zip(r['classes'], r['probs']))
-        cam = f'<img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" title="where the model looks">' if 'cam' in r else ''
-        rows.append(f'<div style="display:flex;gap:10px;align-items:center;margin:4px 0">{img}<div><b>{html.escape(r["source"])}</b><br>{top}</div>{cam}</div>')
-    return ''.join(rows)
+        cells += [f'<div>{img}</div>', f'<div><b>{html.escape(r["source"])}</b><br>{top}</div>']
+        if cams: cells.append(_cam_figure(r))
+    return f'<div class="imgcls-prediction-grid" style="{grid}">' + ''.join(cells) + '</div>'
+
+def _cam_figure(r: dict) -> str:
+    "The Grad-CAM overlay of a result, captioned with the class it explains (the top one)."
+    if 'cam' not in r: return '<div></div>'
+    label = html.escape(str(r['classes'][0]))
+    return (f'<figure style="margin:0;text-align:center"><img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" '
+            f'title="where the model looks for {label}"><figcaption style="font-size:11px">looks for <b>{label}</b></figcaption></figure>')
 
 class PredictPanel:
     "Upload images and see the top-k classes of a run's best model."
@@ -277,7 +288,7 @@ class Settings:
 
 # %% ../nbs/07_widgets.ipynb #6854ace3
 class LogArea(logging.Handler):
-    "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel, newest first; a context manager attaches it."
+    "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel, in order; a context manager attaches it."
     def __init__(self, lines: int = 300):
         super().__init__()
         self.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
@@ -287,8 +298,8 @@ class LogArea(logging.Handler):
 
     def emit(self, record):
         self.lines.append(self.format(record))
-        text = html.escape('\n'.join(reversed(self.lines)))  # newest first: no scrolling to see what just happened
-        self.widget.value = ('<div style="max-height:160px;overflow:auto;background:#f6f6f6;padding:2px 6px">'
+        text = html.escape('\n'.join(self.lines))  # oldest first, as in a terminal; the box starts scrolled to its end (column-reverse)
+        self.widget.value = ('<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;padding:2px 6px">'
                              f'<pre style="margin:0;font-size:11px;line-height:1.3">{text}</pre></div>')
 
     def clear(self): self.lines.clear(); self.widget.value = ''
@@ -405,6 +416,7 @@ def find_lr(self: TrainingPanel) -> bool:
     "Run an LR range test with the panel's settings in a background thread, then set the learning rate to its suggestion."
     if self.running or (training := self._make_training()) is None: return False
     self._say('Running an LR range test...', 'info')
+    self.status.value, self.progress.value, self.progress.bar_style, self.metrics.value = 'LR range test...', 0, '', ''  # nothing left from an earlier run
     self._background(lambda: self._set_lr(training.lr_find()), 'The LR range test')
     self.stop_button.disabled = True
     return True
@@ -455,6 +467,7 @@ def _set_running(self: TrainingPanel, running: bool):
 @patch
 def _set_lr(self: TrainingPanel, result: dict):
     self['optimizer.lr'].value = lr = float(f"{result['suggestion']:.2g}")
+    self.status.value = f"LR range test done: {len(result['lrs'])} batches"
     self._say(f"Learning rate set to {lr:g}: the loss fell fastest there in an LR range test of {len(result['lrs'])} batches.", 'ok')
 
 @patch
@@ -492,8 +505,8 @@ def _on_train_end(self: TrainingPanel, training, run_dir, history, results, **kw
     if results is None:
         self.progress.bar_style = 'warning'
         st = training.state
-        return self._say(f"Stopped at {epoch_position(st)}; saved {run_dir/'weights'/'last.pt'}. "
-                         f"Resume with `imgcls train --resume {run_dir}`.", 'info')
+        return self._say(f"Stopped at {epoch_position(st)}; saved {run_dir.absolute()/'weights'/'last.pt'}. "
+                         f"Resume with `{resume_command(run_dir)}`.", 'info')
     self.progress.bar_style, self.progress.value = 'success', self.progress.max
     self.status.value = f'completed {len(history)} epochs'
     self.confusion.value = (run_dir/'plots'/'confusion_matrix_val.png').read_bytes()

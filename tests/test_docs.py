@@ -25,11 +25,19 @@ class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args): pass
 
 
+SCRATCH = NBS/'Untitled-docs-test.ipynb'  # what JupyterLab's "New notebook" leaves in nbs/: not listed in the sidebar
+
+
 @pytest.fixture(scope='session')
 def base_url():
-    "Build the site, then serve `_site/` on a free port of 127.0.0.1 for the session."
-    res = subprocess.run(['bash', 'scripts/docs.sh'], cwd=ROOT, capture_output=True, text=True)
+    "Build the site (with a scratch notebook in nbs/, as a user's workflow leaves one), then serve `_site/` on 127.0.0.1."
+    SCRATCH.write_text('{"cells": [{"cell_type": "code", "execution_count": null, "id": "0a1b2c3d", "metadata": {}, "outputs": [], '
+                       '"source": ["import os"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    try: res = subprocess.run(['bash', 'scripts/docs.sh'], cwd=ROOT, capture_output=True, text=True)
+    finally: SCRATCH.unlink()
     assert res.returncode == 0, f'scripts/docs.sh failed:\n{res.stdout}\n{res.stderr}'
+    left_out = [line for line in res.stdout.splitlines() if line.startswith('docs: left out ')]
+    assert left_out and SCRATCH.name in left_out[0] and 'not listed in nbs/sidebar.yml' in left_out[0], res.stdout
     server = ThreadingHTTPServer(('127.0.0.1', 0), partial(_Quiet, directory=str(SITE)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{server.server_address[1]}/'
@@ -66,9 +74,25 @@ def pages(base_url, browser):
     return {p: visit(browser, base_url + p, base_url) for p in paths}
 
 
+def sidebar_notebooks() -> list:
+    "The notebooks `nbs/sidebar.yml` lists, in order."
+    def files(items):
+        for o in items:
+            if isinstance(o, str): yield o
+            else: yield from ([o['href']] if 'href' in o else []) + list(files(o['contents']))
+    return list(files(yaml.safe_load((NBS/'sidebar.yml').read_text())['website']['sidebar']['contents']))
+
+
+def test_sidebar_lists_every_numbered_notebook():
+    "The hand-kept sidebar names every module notebook and tutorial (`NN_name.ipynb`), so none goes unpublished."
+    numbered = {nb.relative_to(NBS).as_posix() for nb in NBS.rglob('[0-9][0-9]*.ipynb') if '.ipynb_checkpoints' not in nb.parts}
+    assert numbered <= set(sidebar_notebooks()), sorted(numbered - set(sidebar_notebooks()))
+
+
 def test_every_notebook_has_a_page(pages):
-    expected = {page_of(nb) for nb in NBS.rglob('*.ipynb') if not any(o[0] in '_.' for o in nb.relative_to(NBS).parts)}
-    assert {f'{m}.html' for m in MODULES} | {'index.html'} <= expected
+    expected = {page_of(NBS/nb) for nb in sidebar_notebooks()} | {'index.html'}
+    assert {f'{m}.html' for m in MODULES} <= expected
+    assert page_of(SCRATCH) not in pages, 'a notebook missing from the sidebar was published'
     for path in expected:
         assert path in pages, f'no page for {path}'
         p = pages[path]
@@ -79,12 +103,7 @@ def test_every_notebook_has_a_page(pages):
 
 def test_sidebar_in_notebook_order(pages):
     "The sidebar lists the pages as nbdev's `nbs/sidebar.yml` does: in notebook order, folders as sections."
-    def files(items):
-        for o in items:
-            if isinstance(o, str): yield o
-            else: yield from ([o['href']] if 'href' in o else []) + list(files(o['contents']))
-    contents = yaml.safe_load((NBS/'sidebar.yml').read_text())['website']['sidebar']['contents']
-    order = [page_of(NBS/f) for f in files(contents) if page_of(NBS/f) != 'index.html']
+    order = [page_of(NBS/f) for f in sidebar_notebooks() if page_of(NBS/f) != 'index.html']
     assert pages['index.html']['sidebar'] == order
 
 

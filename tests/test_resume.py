@@ -64,3 +64,15 @@ def test_resume_refuses_changed_settings(run_copy, trained_run):
     assert res.returncode == 2 and 'cannot be combined' in res.stderr
     imgcls('train', '--resume', run, '--no-progress', 'training.num_epochs=2')
     assert len(_history(run)) == 2
+
+
+def test_resuming_a_completed_run_changes_nothing_and_says_how_to_train_more(run_copy, tmp_path):
+    run, elsewhere = run_copy, tmp_path/'elsewhere'
+    elsewhere.mkdir()
+    files = {p: p.read_bytes() for p in run.rglob('*') if p.is_file()}
+    res = imgcls('train', '--resume', run, cwd=elsewhere, check=False)
+    assert res.returncode == 2 and f'Nothing to resume in {run.absolute()}: it trained all 1 of its 1 epochs' in res.stderr, res.stderr
+    assert {p: p.read_bytes() for p in run.rglob('*') if p.is_file()} == files  # summary.txt, logs and weights as they were
+    hint = re.search(r'add epochs: (imgcls train --resume \S+ training\.num_epochs=\d+)', res.stderr)[1]
+    imgcls(*re.sub(r'num_epochs=\d+', 'num_epochs=2', hint).split()[1:], '--no-progress', cwd='/')  # the hint works from any folder
+    assert len(_history(run)) == 2 and 'status: completed' in (run/'summary.txt').read_text()

@@ -68,9 +68,12 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     panel.locator('.imgcls-predictions').get_by_text(seven.name).wait_for(timeout=SLOW)
     assert panel.locator('.imgcls-predictions').inner_text().count('%') == 3  # one percentage per class shown: PredictPanel's default topk=3
     panel.get_by_role('checkbox', name='Show where the model looks (Grad-CAM)').check()  # the same image again, with where the model looks beside its bars
-    overlay = panel.locator('.imgcls-predictions img[title="where the model looks"]')
+    overlay = panel.locator('.imgcls-predictions img[title^="where the model looks for "]')
     overlay.wait_for(timeout=SLOW)
     assert overlay.evaluate('img => img.complete && img.naturalWidth') == 96  # a decoded PNG, as add_cams sizes it
+    caption = panel.locator('.imgcls-predictions figcaption').inner_text()  # the overlay names the class it explains: the top one
+    top = panel.locator('.imgcls-predictions').inner_text().split('\n')[1].rsplit(' ', 1)[0].strip()  # the first bar's line: "7 93.1%"
+    assert caption == f'looks for {top}', (caption, top)
 
 
 def test_stop_saves_last_checkpoint(panel, runs):
