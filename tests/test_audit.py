@@ -1,9 +1,9 @@
-"""`imgcls kfold` and `imgcls audit` from the shell, apply and undo, and the cleaner widget in Chromium (served by Voila)."""
-import csv, hashlib, shutil, subprocess, sys, time
+"""`imgcls kfold` and `imgcls audit` from the shell, apply and undo, and the panel's Audit tab (cleaner, Start) in Chromium (served by Voila)."""
+import csv, hashlib, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, voila, count_images, SLOW
+from conftest import imgcls, voila, served_page, count_images, write_quick_config, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
@@ -12,7 +12,7 @@ QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.bat
 
 @pytest.fixture(scope='module')
 def audited(tmp_path_factory, digits):
-    "A small copy of the digits (8 images per class and split, one train image copied into test) audited with 2 folds of 1 epoch by the CLI."
+    "A small copy of the digits (8 images per class and split, one train image copied into test) audited with 2 folds of 1 epoch by the CLI; what it printed."
     work = tmp_path_factory.mktemp('audit')
     data = Path(shutil.copytree(digits, work/'digits'))
     for d in data.glob('*/*'):
@@ -20,7 +20,7 @@ def audited(tmp_path_factory, digits):
     leaked = sorted((data/'train'/'3').iterdir())[0]
     shutil.copy(leaked, data/'test'/'3'/f'copy_{leaked.name}')
     res = imgcls('audit', '--folds', '2', '--name', 'aud', data, *QUICK, f'output.runs_dir={work/"runs"}', cwd=work)
-    return work, data, work/'runs'/'aud', leaked, res.stdout
+    return work, data, work/'runs'/'aud', leaked, res
 
 
 def read_issues(run):
@@ -28,8 +28,8 @@ def read_issues(run):
 
 
 def test_audit_cli_writes_findings(audited):
-    work, data, run, leaked, out = audited
-    assert 'CV accuracy' in out and 'leak' in out and 'imgcls audit apply' in out
+    work, data, run, leaked, res = audited
+    assert 'CV accuracy' in res.stdout and 'leak' in res.stdout and 'imgcls audit apply' in res.stdout
     rows = read_issues(run)
     assert list(rows[0]) == ['path', 'kind', 'given_label', 'suggested_label', 'score', 'related_path']
     leaks = [r for r in rows if r['kind'] == 'leak' and float(r['score']) == 1.0]
@@ -37,6 +37,15 @@ def test_audit_cli_writes_findings(audited):
     assert (run/'audit'/'top_findings.png').stat().st_size > 1000
     assert sorted(p.name for p in run.glob('fold_*')) == ['fold_0', 'fold_1']
     with open(run/'oof.csv', newline='') as f: assert len(list(csv.DictReader(f))) == count_images(data/'train') + count_images(data/'val')  # every train and val image
+
+
+def test_audit_cli_prints_its_summary_once(audited):
+    "The summary (CV accuracy, findings per kind, and the warning of a weak model: one epoch) once over stdout and stderr together."
+    res = audited[4]
+    said = (res.stdout + res.stderr).splitlines()
+    assert sum(line.startswith('CV accuracy') for line in said) == 1, said
+    assert [sum(bool(re.fullmatch(rf'{kind} +\d+', line)) for line in said) for kind in ('label', 'leak', 'outlier')] == [1, 1, 1], said
+    assert sum('is low (below 0.8)' in line for line in said) == 1 and 'label findings are the model\'s own mistakes' in res.stdout
 
 
 def test_kfold_cli_continues_a_finished_kfold(audited):
@@ -85,8 +94,10 @@ def test_audit_help_does_not_import_torch():
 
 @pytest.fixture
 def cleaner_url(audited, tmp_path):
-    "Voila serving tests/audit_cleaner.ipynb (a Cleaner of the audit)."
-    with voila(CLEANER_NB, tmp_path, {'IMGCLS_AUDIT_RUN': str(audited[2])}) as url: yield url
+    "Voila serving tests/audit_cleaner.ipynb: a panel from a quick config on the audited data, its Audit tab open on the audit."
+    work, data, run = audited[:3]
+    config = write_quick_config(tmp_path/'panel.yaml', data, work/'runs', 'model: {architecture: simple_cnn}\ntraining: {num_epochs: 1, batch_size: 16}\n')
+    with voila(CLEANER_NB, tmp_path, {'IMGCLS_AUDIT_RUN': str(run), 'IMGCLS_AUDIT_CONFIG': str(config)}) as url: yield url
 
 
 def item_choice(page, i: int):
@@ -102,6 +113,11 @@ def test_cleaner_in_chromium_keeps_decisions_across_reload(browser, audited, cle
     page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(cleaner_url) else route.abort())
     page.goto(cleaner_url, timeout=SLOW)
     page.locator('.imgcls-cleaner-item').first.wait_for(timeout=SLOW)
+    thumb = page.locator('.imgcls-cleaner-item img').first
+    box, natural = thumb.bounding_box(), thumb.evaluate('i => [i.naturalWidth, i.naturalHeight]')
+    assert abs(box['width'] / box['height'] - natural[0] / natural[1]) < 0.02, (box, natural)  # not stretched to the row
+    quarantine = item_choice(page, 0).get_by_text('quarantine')
+    assert quarantine.evaluate('b => b.scrollWidth <= b.clientWidth'), 'the quarantine label is cut'
     item_choice(page, 0).get_by_text('relabel').click()
     item_choice(page, 1).get_by_text('quarantine').click()
     deadline = time.monotonic() + 60  # each click reaches the kernel, which writes decisions.csv at once
@@ -114,3 +130,18 @@ def test_cleaner_in_chromium_keeps_decisions_across_reload(browser, audited, cle
     assert 'mod-active' in item_choice(page, 1).get_by_text('quarantine').get_attribute('class')
     page.close()
     decisions.unlink()
+
+
+def test_audit_tab_starts_an_audit_in_chromium(browser, audited, cleaner_url):
+    "Start in the Audit tab: a 2-fold audit of the data folder with progress, then the cleaner of the new audit and the weak model's warning."
+    work = audited[0]
+    new = work/'runs'/'panel'  # named after the config file: panel.yaml, no overrides
+    with served_page(browser, cleaner_url, '.imgcls-cleaner-item >> nth=0') as page:
+        page.locator('.imgcls-audit-start').click()
+        page.get_by_text(f'{new}/audit/decisions.csv').wait_for(timeout=SLOW)  # the cleaner's status line names its audit
+        assert (new/'audit'/'issues.csv').is_file() and sorted(p.name for p in new.glob('fold_*')) == ['fold_0', 'fold_1']
+        assert 'width: 100%' in page.locator('.imgcls-audit-progress .progress-bar').get_attribute('style')
+        assert 'is low' in page.locator('.imgcls-audit-message').inner_text()
+        assert 'CV accuracy' in page.locator('.imgcls-audit-summary').inner_text()
+        assert page.locator('.imgcls-cleaner-item').count() > 0
+    shutil.rmtree(new)

@@ -1,4 +1,5 @@
-"ONNX export parity: onnxruntime gives PyTorch's top-1 and (temperature-scaled) probabilities on the whole test split, for a torchvision and a custom model."
+"ONNX export parity: onnxruntime gives PyTorch's top-1 and (temperature-scaled) probabilities on the whole test split, for a torchvision and a custom model; `imgcls export` says what it wrote and how its check went."
+import json, re
 from pathlib import Path
 import onnxruntime as ort
 import pytest, torch
@@ -41,10 +42,23 @@ def test_onnx_parity_on_the_test_split(arch, quick_config, custom_model):
     _check_parity(load_run(run_dir))
 
 
-def test_export_cli_writes_artifact_and_metadata(run_copy):
+def test_export_cli_says_what_it_wrote_and_checks_onnx(run_copy):
+    "Each format: the artifact's path alone on stdout; on stderr the file, input, classes, temperature, metadata and, for ONNX, the onnxruntime check."
     for fmt, suffix in [('onnx', '.onnx'), ('torchscript', '.torchscript.pt'), ('safetensors', '.safetensors')]:
         res = imgcls('export', '--run', run_copy, '--format', fmt)
-        assert res.stdout.strip().endswith(suffix)
-        assert (run_copy/'export'/f'{run_copy.name}_best.{fmt}.json').is_file()
+        path = Path(res.stdout.strip())
+        assert path == run_copy/'export'/f'{run_copy.name}_best{suffix}' and path.is_file()
+        meta = run_copy/'export'/f'{run_copy.name}_best.{fmt}.json'
+        t = json.loads(meta.read_text())['temperature']
+        assert t != 1.0  # fitted after training: the report names it
+        said = res.stderr.splitlines()
+        assert re.fullmatch(rf'wrote {fmt} {re.escape(str(path))} \(\d+\.\d (kB|MB)(, its weights in {path.name}\.data, .*)?\)', said[0]), said[0]
+        assert said[1].startswith('  input: N x 3 x 16 x 16, float32 NCHW') and said[2].startswith('  output: 10 classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), ')
+        assert said[3] == f"  temperature: {t:.4g}, {'in the metadata only' if fmt == 'safetensors' else 'inside the model'}" + (': divide the logits by it' if fmt == 'safetensors' else '')
+        assert said[4] == f'  metadata: {meta}'
+        if fmt == 'onnx':
+            check = re.fullmatch(r'  check: onnxruntime vs PyTorch on 8 images of .+: largest difference of a probability (\S+) \(tolerance 1e-04\), passed', said[5])
+            assert check and float(check[1]) <= 1e-4, said[5]
+        assert len(said) == (6 if fmt == 'onnx' else 5), said
     res = imgcls('export', '--run', run_copy, '--format', 'tflite', check=False)
     assert res.returncode == 2 and "invalid choice: 'tflite'" in res.stderr

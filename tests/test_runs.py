@@ -1,5 +1,6 @@
-"`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, and foreign or broken."
-import json, os, signal, subprocess, sys
+"`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, foreign or broken, and a k-fold audit."
+import json, os, shutil, signal, subprocess, sys
+from pathlib import Path
 import pytest
 from conftest import imgcls, wait_for, write_quick_config, IMGCLS
 
@@ -41,6 +42,28 @@ def test_completed_stopped_and_unreadable(runs_dir):
     assert lines[0].split()[:3] == ['name', 'status', 'architecture'] and lines[1].startswith('exp_epochs_1')  # best val_acc first
     assert f"exp_epochs_5: imgcls train --resume {runs/'exp_epochs_5'}" in table and 'half: unreadable: config.yaml is not valid YAML' in table
 
+
+
+@pytest.fixture(scope='module')
+def audited_runs(tmp_path_factory, digits):
+    "A runs folder holding what `imgcls audit --folds 2 --name aud` writes (on 8 digits per class and split): fold runs, fold lists and findings."
+    work = tmp_path_factory.mktemp('kfold')
+    data = Path(shutil.copytree(digits, work/'digits'))
+    for d in data.glob('*/*'):
+        for p in sorted(d.iterdir())[8:]: p.unlink()
+    imgcls('audit', '--folds', '2', '--name', 'aud', data, 'model.architecture=tiny_net', 'training.num_epochs=1', 'data.num_workers=0',
+           *(f'transforms.{s}.resize=16' for s in ('train', 'val', 'test')), f'output.runs_dir={work/"runs"}', cwd=work)
+    return work/'runs'
+
+
+def test_audit_and_fold_lists_are_not_listed(audited_runs):
+    aud = audited_runs/'aud'
+    assert (aud/'audit'/'summary.txt').is_file() and (aud/'folds'/'fold_0.csv').is_file()  # what showed as unreadable runs before
+    rows = _rows(audited_runs)
+    assert sorted(rows) == ['aud/fold_0', 'aud/fold_1'] and {r['status'] for r in rows.values()} == {'completed'}
+    table = imgcls('runs', audited_runs, '--sort', 'name').stdout
+    assert 'unreadable' not in table and 'aud/audit' not in table and 'aud/folds' not in table
+    assert [l.split()[0] for l in table.splitlines()[1:]] == ['aud/fold_0', 'aud/fold_1']
 
 def test_tensorboard_hparams_match_the_leaderboard(runs_dir):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

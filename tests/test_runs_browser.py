@@ -37,12 +37,15 @@ def status_of(page, name: str):
 
 def test_leaderboard_and_compare(page):
     for name in ('quick', 'quick_lr_0.01'): assert status_of(page, name).inner_text() == 'completed'
+    cell = status_of(page, 'quick')
+    assert cell.evaluate('e => getComputedStyle(e).paddingLeft') == '10px'  # columns spaced apart, not run together
     page.locator('.imgcls-runs-sort select').select_option('name')
     page.wait_for_function("() => [...document.querySelectorAll('.imgcls-runs-board tr[data-run]')].map(r => r.dataset.run).join() === 'quick,quick_lr_0.01'")
     page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]', 'quick_lr_0.01 [completed]'])
     compare = page.locator('.imgcls-runs-compare')
     compare.locator('img').wait_for(timeout=SLOW)
     assert 'optimizer.lr' in compare.inner_text() and '0.01' in compare.inner_text()
+    assert compare.locator('thead tr').count() == 1 and compare.locator('thead th').first.inner_text() == 'key'  # one header row
     page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]'])
     page.locator('img.imgcls-runs-confusion').wait_for(timeout=SLOW)
     assert 'Report (val)' in page.locator('.imgcls-runs-details').inner_text()

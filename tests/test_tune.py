@@ -117,3 +117,25 @@ def test_a_misspelt_tune_key_is_a_clear_error(tmp_path, digits):
     res = imgcls('tune', '--config', cfg, 'tune.trails=3', cwd=tmp_path, check=False)
     assert res.returncode == 2 and 'Did you mean `tune.trials`' in res.stderr and 'Traceback' not in res.stderr
     assert not (tmp_path/'runs').exists()
+
+
+def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_config(tmp_path, digits, monkeypatch):
+    "The notebook panel's Tune tab on a real study of 2 one-epoch trials, in this process (the notebook's own run of it is `slow`)."
+    import re, tempfile
+    from imgcls.widgets import Panel
+    monkeypatch.chdir(tmp_path)
+    temps = lambda: set(Path(tempfile.gettempdir()).glob('imgcls-tune-*'))
+    before = temps()
+    panel = Panel(write_quick_config(tmp_path/'panel.yaml', digits, extra='training: {num_epochs: 1}\n'))
+    tp = panel.tune
+    tp.study.value, tp.trials.value = 'tab', 2
+    assert 'each trial trains 1 epoch (<code>training.num_epochs</code> from' in tp.plan.value and 'panel.yaml' in tp.plan.value
+    tp.run(wait=True)
+    assert 'finished (2 trials: 2 complete)' in tp.status.value, tp.status.value
+    best = tp.load_study().best_trial
+    assert f'<b>Best: trial {best.number}, val_acc {best.value:.4f}</b> with optimizer.lr={best.params["optimizer.lr"]:.3g}' in tp.best.value
+    assert f'imgcls train --config runs/tab/study.yaml optimizer.lr={best.params["optimizer.lr"]!r}' in tp.best.value
+    assert tp.board.value.count('<td class="num">1/1</td>') == 2
+    shown = tp.board.value + tp.status.value + tp.best.value.split('<code>')[0]
+    assert [n for n in re.findall(r'\d+\.\d+', shown) if len(n.partition('.')[2]) > 4 and len(n.replace('.', '').lstrip('0')) > 3] == [], shown
+    assert temps() - before == set()
