@@ -495,13 +495,13 @@ class AuditTab:
     def __init__(self, panel):
         self.panel, self.thread, self.training, self.run_dir, self.cleaner = panel, None, None, None, None
         self.stopping, self.fold_count, self.due = False, 0, Throttle(0.3)
-        field = {'style': {'description_width': '95px'}, 'layout': {'width': '200px'}}
+        field = {'style': {'description_width': '110px'}, 'layout': {'width': '220px'}}  # room for 'Epochs per fold'
         self.folds = widgets.BoundedIntText(value=5, min=2, max=100, description='Folds', **field)
         self.epochs = widgets.BoundedIntText(value=panel.train['training.num_epochs'].value, min=1, max=100_000, description='Epochs per fold', **field)
         self.start_button = widgets.Button(description='Start', button_style='success', icon='play')
         self.stop_button = widgets.Button(description='Stop', button_style='danger', icon='stop', disabled=True)
         self.progress = widgets.IntProgress(min=0, max=1, layout={'width': '280px'})
-        self.run = widgets.Text(placeholder='runs/<name> (the folder imgcls audit made)', description='Audit folder', style={'description_width': '95px'}, layout={'width': '520px'})
+        self.run = widgets.Text(placeholder='runs/<name> (the folder imgcls audit made)', description='Audit folder', style={'description_width': '110px'}, layout={'width': '535px'})
         self.open_button = widgets.Button(description='Open', icon='folder-open')
         self.status, self.message, self.summary, self.area, self.log = widgets.HTML(), widgets.HTML(), widgets.HTML(), widgets.VBox(), LogArea()
         self.start_button.on_click(lambda _: self.start()); self.stop_button.on_click(lambda _: self.stop()); self.open_button.on_click(lambda _: self.open())
@@ -551,6 +551,7 @@ def _audit(self: AuditTab, config_file, overrides):
         self.progress.bar_style = 'danger'
         return self._say(str(e))
     self.progress.bar_style, self.progress.value = 'success', self.progress.max
+    self.status.value = f'done: {self.fold_count} folds trained and scored, findings in <code>{html.escape(str(out.absolute()))}</code>'
     self.run_dir, self.run.value = out.parent, str(out.parent)
     self.open()
 

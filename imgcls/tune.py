@@ -314,8 +314,8 @@ def leaderboard(sweep_dir, sort: str = 'val_acc'):
     return df[df['name'].str.startswith('trial_')]
 
 def best_command(sweep: Sweep, study) -> str:
-    "The `imgcls train` command that reproduces the best trial as a single run."
-    return shlex.join(['imgcls', 'train', '--config', str(sweep.config_file), *param_overrides(study.best_trial.params)])
+    "The `imgcls train` command that reproduces the best trial as a single run, from this folder (`cd` first: it works from any terminal)."
+    return f'cd {shlex.quote(str(Path.cwd()))} && ' + shlex.join(['imgcls', 'train', '--config', str(sweep.config_file), *param_overrides(study.best_trial.params)])
 
 def save_plots(study, folder) -> list:
     "Optuna's optimisation history, parameter importances and parallel coordinates as PNGs in `folder` (those the finished trials allow)."
@@ -324,7 +324,10 @@ def save_plots(study, folder) -> list:
     folder, saved = Path(folder), []
     folder.mkdir(parents=True, exist_ok=True)
     for name, plot in (('history', ovm.plot_optimization_history), ('importances', ovm.plot_param_importances), ('parallel_coordinates', ovm.plot_parallel_coordinate)):
-        try: ax = plot(study)
+        try:
+            with warnings.catch_warnings():  # a parameter that took one value only draws a flat axis; matplotlib's warning about it is noise
+                warnings.filterwarnings('ignore', message='Attempting to set identical')
+                ax = plot(study)
         except (ValueError, RuntimeError) as e: logger.info(f'no {name} plot: {e}'); continue
         fig = (ax.flat[0] if hasattr(ax, 'flat') else ax).figure
         fig.set_size_inches(6, 3.6); fig.tight_layout()

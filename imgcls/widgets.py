@@ -300,7 +300,7 @@ class LogArea(logging.Handler):
         self.lines.append(self.format(record))
         text = html.escape('\n'.join(self.lines))  # oldest first, as in a terminal; the box starts scrolled to its end (column-reverse)
         self.widget.value = ('<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;padding:2px 6px">'
-                             f'<pre style="margin:0;font-size:11px;line-height:1.3">{text}</pre></div>')
+                             f'<pre style="margin:0;font-size:11px;line-height:1.3;flex-shrink:0">{text}</pre></div>')  # flex-shrink:0: the box scrolls, not the pre (which Jupyter's CSS makes scrollable)
 
     def clear(self): self.lines.clear(); self.widget.value = ''
     def __enter__(self): logger.addHandler(self); return self

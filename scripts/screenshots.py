@@ -1,5 +1,6 @@
-"""Re-take the panel's screenshots (nbs/images/panel_*.png): serve it with `imgcls panel`, train 2 epochs on the digits and
-predict one image in headless Chromium, then save each tab as a small PNG. Run by scripts/screenshots.sh."""
+"""Re-take the panel's screenshots, one per tab (nbs/images/panel_<tab>.png): serve it with `imgcls panel` on the digits and, in
+headless Chromium, train 2 epochs (Train), open that run (Runs), tune 2 trials (Tune), audit with 2 folds (Audit) and predict one
+image (Predict), saving each tab as a small PNG. Run by scripts/screenshots.sh."""
 import io, os, shutil, signal, socket, subprocess, sys, tempfile
 from pathlib import Path
 from PIL import Image
@@ -17,12 +18,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def save_small(png: bytes, path: Path, width: int = 820):
-    "Save a screenshot scaled to `width` pixels with a 128-colour palette, so that it stays small."
+def save_small(png: bytes, path: Path, width: int = 820, max_height: int = 1300):
+    "Save a screenshot scaled to `width` pixels, cut at `max_height`, with a 128-colour palette, so that it stays small."
     im = Image.open(io.BytesIO(png)).convert('RGB')
     im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    im = im.crop((0, 0, width, min(im.height, max_height)))
     im.quantize(colors=128).save(path, optimize=True)
     print(f'{path}: {path.stat().st_size // 1024} KiB')
+
+
+def tab(page, name: str):
+    "Open the panel's tab `name`."
+    page.get_by_role('tab', name=name).click()
 
 
 def shoot(url: str, digit: Path):
@@ -31,11 +38,26 @@ def shoot(url: str, digit: Path):
         page = browser.new_page(viewport={'width': 1000, 'height': 1800}, device_scale_factor=1)
         page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
         page.goto(url, timeout=SLOW)
+        panel = page.locator('.imgcls-panel')
         page.locator('.imgcls-train').click(timeout=SLOW)
         page.locator('.imgcls-metrics').get_by_text('Final val accuracy').wait_for(timeout=SLOW)
-        panel = page.locator('.imgcls-panel')
         save_small(panel.screenshot(), IMAGES/'panel_train.png')
-        page.get_by_role('tab', name='Predict').click()
+        tab(page, 'Runs')
+        page.locator('.imgcls-runs-board tr[data-run="quick"]').wait_for(timeout=SLOW)
+        page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]'])
+        page.locator('img.imgcls-runs-confusion').wait_for(timeout=SLOW)
+        save_small(panel.screenshot(), IMAGES/'panel_runs.png')
+        tab(page, 'Tune')
+        page.locator('.imgcls-tune-trials input').fill('2')
+        page.locator('.imgcls-tune-start').click()
+        page.locator('.imgcls-tune-best').get_by_text('Best: trial').wait_for(timeout=SLOW)
+        save_small(panel.screenshot(), IMAGES/'panel_tune.png')
+        tab(page, 'Audit')
+        page.locator('.imgcls-audit-folds input').fill('2')
+        page.locator('.imgcls-audit-start').click()
+        page.locator('.imgcls-cleaner-item').first.wait_for(timeout=SLOW)
+        save_small(panel.screenshot(), IMAGES/'panel_audit.png')
+        tab(page, 'Predict')
         with page.expect_file_chooser() as chooser: page.locator('.imgcls-upload').click()
         chooser.value.set_files(str(digit))
         page.locator('.imgcls-predictions').get_by_text(digit.name).wait_for(timeout=SLOW)

@@ -143,5 +143,6 @@ def test_audit_tab_starts_an_audit_in_chromium(browser, audited, cleaner_url):
         assert 'width: 100%' in page.locator('.imgcls-audit-progress .progress-bar').get_attribute('style')
         assert 'is low' in page.locator('.imgcls-audit-message').inner_text()
         assert 'CV accuracy' in page.locator('.imgcls-audit-summary').inner_text()
+        assert page.locator('.imgcls-audit-status').inner_text().startswith('done: 2 folds trained and scored')  # not a stale 'scoring ...'
         assert page.locator('.imgcls-cleaner-item').count() > 0
     shutil.rmtree(new)

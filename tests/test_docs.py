@@ -143,3 +143,15 @@ def test_widgets_render(pages):
     with_widgets = [path for path, p in pages.items() if p['widget_views']]
     if not with_widgets: pytest.skip('no notebook has saved ipywidgets')
     for path in with_widgets: assert not pages[path]['errors'], f'{path}: {pages[path]["errors"]}'
+
+
+def test_readme_and_widgets_page_picture_every_panel_tab():
+    "Each of the panel's tabs has its picture (taken by scripts/screenshots.sh), and the README and widgets page show them all."
+    from imgcls.widgets import Panel
+    pictures = [f'images/panel_{title.lower()}.png' for title in Panel().titles]
+    assert len(pictures) == 5, pictures
+    missing = [p for p in pictures if not (NBS/p).is_file()]
+    assert not missing, f'{missing} missing: run scripts/screenshots.sh'
+    for doc in (ROOT/'README.md', NBS/'07_widgets.ipynb'):
+        absent = [p for p in pictures if f']({"nbs/" if doc.suffix == ".md" else ""}{p})' not in doc.read_text()]
+        assert not absent, f'{doc.name} does not show {absent}'

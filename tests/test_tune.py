@@ -45,7 +45,7 @@ def test_sqlite_two_workers(tmp_path, digits):
     res = imgcls('tune', '--config', cfg, '--workers', '2', cwd=tmp_path)
     study_dir = tmp_path/'runs'/'sweep'
     check_study(f'sqlite:///{study_dir/"study.db"}', 4, study_dir)
-    assert 'reproduce it: imgcls train --config' in res.stdout
+    assert f'reproduce it: cd {tmp_path} && imgcls train --config' in res.stdout  # works from any folder
     assert (study_dir/'plots'/'history.png').is_file()
 
 
@@ -134,7 +134,7 @@ def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_c
     assert 'finished (2 trials: 2 complete)' in tp.status.value, tp.status.value
     best = tp.load_study().best_trial
     assert f'<b>Best: trial {best.number}, val_acc {best.value:.4f}</b> with optimizer.lr={best.params["optimizer.lr"]:.3g}' in tp.best.value
-    assert f'imgcls train --config runs/tab/study.yaml optimizer.lr={best.params["optimizer.lr"]!r}' in tp.best.value
+    assert f'cd {tmp_path} &amp;&amp; imgcls train --config runs/tab/study.yaml optimizer.lr={best.params["optimizer.lr"]!r}' in tp.best.value
     assert tp.board.value.count('<td class="num">1/1</td>') == 2
     shown = tp.board.value + tp.status.value + tp.best.value.split('<code>')[0]
     assert [n for n in re.findall(r'\d+\.\d+', shown) if len(n.partition('.')[2]) > 4 and len(n.replace('.', '').lstrip('0')) > 3] == [], shown

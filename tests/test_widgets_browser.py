@@ -58,6 +58,10 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     run_dir = runs_dir/'quick_arch_tiny_net_epochs_3'
     assert str(run_dir) in metrics.inner_text()
     assert 'status: completed' in (run_dir/'summary.txt').read_text()
+    log = panel.locator('.imgcls-log').first.locator('div[style*="column-reverse"]')  # the Train tab's log, oldest line first
+    box, last = log.bounding_box(), log.evaluate('''d => { const r = document.createRange(), pre = d.querySelector('pre');
+        r.setStart(pre.firstChild, pre.firstChild.length - 1); return r.getBoundingClientRect().bottom; }''')
+    assert log.evaluate('d => d.scrollHeight > d.clientHeight') and box['y'] < last <= box['y'] + box['height'] + 1  # it scrolls, and shows its last line
     assert 'architecture: tiny_net' in (run_dir/'config.yaml').read_text()
     assert panel.locator('img.imgcls-confusion').is_visible()
 
