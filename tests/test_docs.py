@@ -10,6 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.xdist_group('docs')  # one worker builds the site once (scripts/test.sh runs pytest with --dist loadgroup)
 SITE, NBS = ROOT/'_site', ROOT/'nbs'
 MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli', 'runs'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'

@@ -48,7 +48,7 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     panel.locator('.imgcls-model-architecture select').select_option(label='tiny_net')
     set_text(panel, '.imgcls-training-num_epochs', 3)
     expected = 'model.architecture=tiny_net training.num_epochs=3'
-    panel.get_by_text(expected).wait_for()  # the kernel has the settings
+    panel.get_by_text(expected).wait_for(timeout=SLOW)  # the kernel has the settings (slow on a busy machine)
     count_curve_updates(panel)
     panel.locator('.imgcls-train').click()
     metrics = panel.locator('.imgcls-metrics')

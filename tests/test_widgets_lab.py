@@ -47,7 +47,7 @@ def test_panel_in_jupyterlab(browser, lab):
     page.locator('.imgcls-metrics').get_by_text('Final val accuracy').wait_for(timeout=SLOW)
     assert page.evaluate('window.curveUpdates') >= 2  # at least every epoch
     assert 'status: completed' in (work/'runs'/run_name([], 'quick.yaml')/'summary.txt').read_text()  # named after the config file
-    expect(page.locator('.imgcls-log')).to_contain_text('epoch 2/2')  # the log is in the panel ...
+    expect(page.locator('.imgcls-log').first).to_contain_text('epoch 2/2')  # the log is in the panel ...
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0  # ... not in pink boxes
 
     set_text(page, '.imgcls-training-num_epochs', 50)
