@@ -27,5 +27,5 @@ nbdev-test --n-workers 2 --timing
 echo "nbdev-test took $(( $(date +%s) - start ))s"
 # two workers (pytest-xdist): 1,122 s instead of 1,580 s on this 2-core machine, since one process left a core idle while it
 # waited on its subprocesses (imgcls, torchrun, voila, PostgreSQL, Chromium); the slowest tests are listed at the end
-python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15 tests
+python -m pytest -q -p no:cacheprovider -n 2 --durations=15 tests
 echo "scripts/test.sh after set-up took $(( $(date +%s) - suite_start ))s"

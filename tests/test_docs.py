@@ -1,16 +1,16 @@
 """The offline docs site: `scripts/docs.sh` builds it once, then headless Chromium checks every page."""
-import subprocess, threading, urllib.request
+import subprocess, tempfile, threading, urllib.request
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urldefrag
 
 import pytest, yaml
+from filelock import FileLock
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
-pytestmark = pytest.mark.xdist_group('docs')  # one worker builds the site once (scripts/test.sh runs pytest with --dist loadgroup)
 SITE, NBS = ROOT/'_site', ROOT/'nbs'
 MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli', 'runs'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
@@ -29,16 +29,26 @@ class _Quiet(SimpleHTTPRequestHandler):
 SCRATCH = NBS/'Untitled-docs-test.ipynb'  # what JupyterLab's "New notebook" leaves in nbs/: not listed in the sidebar
 
 
+def build_site(testrun_uid: str) -> str:
+    "Build the site once per test run (with a scratch notebook in nbs/, as a user's workflow leaves one) and return what docs.sh printed; xdist workers wait for the first."
+    out = Path(tempfile.gettempdir())/f'imgcls-docs-{testrun_uid}.out'
+    with FileLock(str(out.with_suffix('.lock'))):
+        if not out.is_file():
+            SCRATCH.write_text('{"cells": [{"cell_type": "code", "execution_count": null, "id": "0a1b2c3d", "metadata": {}, "outputs": [], '
+                               '"source": ["import os"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+            try: res = subprocess.run(['bash', 'scripts/docs.sh'], cwd=ROOT, capture_output=True, text=True)
+            finally: SCRATCH.unlink()
+            assert res.returncode == 0, f'scripts/docs.sh failed:\n{res.stdout}\n{res.stderr}'
+            out.write_text(res.stdout)
+    return out.read_text()
+
+
 @pytest.fixture(scope='session')
-def base_url():
-    "Build the site (with a scratch notebook in nbs/, as a user's workflow leaves one), then serve `_site/` on 127.0.0.1."
-    SCRATCH.write_text('{"cells": [{"cell_type": "code", "execution_count": null, "id": "0a1b2c3d", "metadata": {}, "outputs": [], '
-                       '"source": ["import os"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
-    try: res = subprocess.run(['bash', 'scripts/docs.sh'], cwd=ROOT, capture_output=True, text=True)
-    finally: SCRATCH.unlink()
-    assert res.returncode == 0, f'scripts/docs.sh failed:\n{res.stdout}\n{res.stderr}'
-    left_out = [line for line in res.stdout.splitlines() if line.startswith('docs: left out ')]
-    assert left_out and SCRATCH.name in left_out[0] and 'not listed in nbs/sidebar.yml' in left_out[0], res.stdout
+def base_url(testrun_uid):
+    "The site, built once, served from `_site/` on 127.0.0.1."
+    stdout = build_site(testrun_uid)
+    left_out = [line for line in stdout.splitlines() if line.startswith('docs: left out ')]
+    assert left_out and SCRATCH.name in left_out[0] and 'not listed in nbs/sidebar.yml' in left_out[0], stdout
     server = ThreadingHTTPServer(('127.0.0.1', 0), partial(_Quiet, directory=str(SITE)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{server.server_address[1]}/'
