@@ -46,6 +46,7 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     _, runs_dir = runs
     set_text(panel, '.imgcls-model-filter', 'tiny')
     panel.locator('.imgcls-model-architecture select').select_option(label='tiny_net')
+    panel.get_by_text('model.architecture=tiny_net').wait_for(timeout=SLOW)  # the kernel took the architecture before the next field changes
     set_text(panel, '.imgcls-training-num_epochs', 3)
     expected = 'model.architecture=tiny_net training.num_epochs=3'
     panel.get_by_text(expected).wait_for(timeout=SLOW)  # the kernel has the settings (slow on a busy machine)
