@@ -3,7 +3,7 @@ import csv, hashlib, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, voila, served_page, count_images, write_quick_config, SLOW
+from conftest import imgcls, small_digits, voila, served_page, count_images, write_quick_config, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
@@ -14,9 +14,7 @@ QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.bat
 def audited(tmp_path_factory, digits):
     "A small copy of the digits (8 images per class and split, one train image copied into test) audited with 2 folds of 1 epoch by the CLI; what it printed."
     work = tmp_path_factory.mktemp('audit')
-    data = Path(shutil.copytree(digits, work/'digits'))
-    for d in data.glob('*/*'):
-        for p in sorted(d.iterdir())[8:]: p.unlink()
+    data = small_digits(digits, work)
     leaked = sorted((data/'train'/'3').iterdir())[0]
     shutil.copy(leaked, data/'test'/'3'/f'copy_{leaked.name}')
     res = imgcls('audit', '--folds', '2', '--name', 'aud', data, *QUICK, f'output.runs_dir={work/"runs"}', cwd=work)

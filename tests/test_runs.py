@@ -1,8 +1,8 @@
 "`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, foreign or broken, and a k-fold audit."
-import json, os, shutil, signal, subprocess, sys
+import json, os, signal, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import imgcls, wait_for, write_quick_config, IMGCLS
+from conftest import imgcls, small_digits, wait_for, write_quick_config, IMGCLS
 
 
 def _rows(runs_dir, *args) -> dict:
@@ -48,9 +48,7 @@ def test_completed_stopped_and_unreadable(runs_dir):
 def audited_runs(tmp_path_factory, digits):
     "A runs folder holding what `imgcls audit --folds 2 --name aud` writes (on 8 digits per class and split): fold runs, fold lists and findings."
     work = tmp_path_factory.mktemp('kfold')
-    data = Path(shutil.copytree(digits, work/'digits'))
-    for d in data.glob('*/*'):
-        for p in sorted(d.iterdir())[8:]: p.unlink()
+    data = small_digits(digits, work)
     imgcls('audit', '--folds', '2', '--name', 'aud', data, 'model.architecture=tiny_net', 'training.num_epochs=1', 'data.num_workers=0',
            *(f'transforms.{s}.resize=16' for s in ('train', 'val', 'test')), f'output.runs_dir={work/"runs"}', cwd=work)
     return work/'runs'
