@@ -10,27 +10,29 @@ from pathlib import Path
 import copy
 from omegaconf import OmegaConf
 from imgcls.config import load_config
-from imgcls.metrics import write_history
+from imgcls.rundir import RunDir
 
 IMGCLS = str(Path(sys.executable).parent/'imgcls')
 ARCHS = ['simple_cnn', 'tiny_net', 'resnet18', 'resnet34', 'efficientnet_b0']
 
 
 def make_run(run_dir: Path, i: int, epochs: int, rng: random.Random, base: dict):
-    "One run folder as training leaves it: config.yaml, logs/history.csv, summary.txt and (empty) weights."
+    "One run folder as training leaves it: config.yaml and config.json, logs/history.csv, summary.txt and (empty) weights."
     cfg = copy.deepcopy(base)
     cfg['model']['architecture'], cfg['optimizer']['lr'] = ARCHS[i % len(ARCHS)], rng.choice([0.1, 0.05, 0.01, 0.003])
     cfg['training']['num_epochs'], cfg['training']['batch_size'] = epochs, rng.choice([32, 64, 128])
     run_dir.mkdir(parents=True)
-    (run_dir/'config.yaml').write_text(OmegaConf.to_yaml(OmegaConf.create(cfg)))  # as `save_config` writes it
+    rd = RunDir(run_dir)
+    rd.write_config(OmegaConf.create(cfg))
     hist = [{'epoch': e + 1, 'train_loss': 2 / (e + 1), 'train_acc': 1 - 0.9 / (e + 1), 'val_loss': 2.1 / (e + 1) + rng.random() * 0.05,
              'val_acc': 1 - 0.95 / (e + 1) - rng.random() * 0.02, 'lr': 0.05, 'seconds': 3.0 + rng.random()} for e in range(epochs)]
-    write_history(run_dir, hist)
+    rd.write_history(hist)
     status = 'stopped' if i % 97 == 0 else 'running' if i % 89 == 0 else 'completed'  # 'running' with no lock: interrupted
-    (run_dir/'summary.txt').write_text(f'run: {run_dir.name}\nstatus: {status}\nepochs: {epochs}/{epochs}\narchitecture: {ARCHS[i % len(ARCHS)]}\n'
-                                       f'started: 2026-11-29T08:00:00+00:00\nfinished: 2026-11-29T09:00:00+00:00\n'
-                                       f"best val_acc: {max(r['val_acc'] for r in hist):.4f}\ntrain time: {sum(r['seconds'] for r in hist):.1f}s\n")
-    (run_dir/'weights').mkdir(); (run_dir/'weights'/'last.pt').write_bytes(b'')
+    rd.write_summary({'run': run_dir.name, 'status': status, 'epochs': f'{epochs}/{epochs}', 'architecture': ARCHS[i % len(ARCHS)],
+                      'started': '2026-11-29T08:00:00+00:00', 'finished': '2026-11-29T09:00:00+00:00',
+                      'best val_acc': f"{max(r['val_acc'] for r in hist):.4f}", 'train time': f"{sum(r['seconds'] for r in hist):.1f}s"})
+    rd.write_metrics('test', {'loss': hist[-1]['val_loss'], 'acc': hist[-1]['val_acc']}, checkpoint='best.pt', epoch=epochs, source='imgcls infer')
+    rd.weights.mkdir(); rd.last.write_bytes(b'')
 
 
 def build(root: Path, n: int, epochs: int) -> Path:

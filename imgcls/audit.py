@@ -17,6 +17,7 @@ from .config import load_config, run_name
 from .data import find_data, read_image, build_transforms
 from .models import head_names
 from .runtime import logger, setup_console_logging
+from .rundir import RunDir
 from .train import Training
 from .inference import load_run, predict_batch
 
@@ -102,12 +103,11 @@ def _write_csv(path, header, rows) -> Path:
 # %% ../nbs/12_audit.ipynb #f9dffb80
 def _train_fold(root: Path, k: int, config_file, overrides, subscribers) -> Training:
     "Train fold `k`, resuming it when it has a checkpoint; returns the finished (or stopped) `Training`."
-    from imgcls.runs import run_status
     fold_dir = root/f'fold_{k}'
-    if fold_dir.is_dir() and (fold_dir/'weights'/'last.pt').is_file():
-        if run_status(fold_dir) == 'running': raise AuditError(f"{fold_dir} is being trained by another process; wait for it or stop it.")
+    if fold_dir.is_dir() and RunDir(fold_dir).last.is_file():
+        if RunDir(fold_dir).status() == 'running': raise AuditError(f"{fold_dir} is being trained by another process; wait for it or stop it.")
         t = Training(resume=fold_dir)
-        if run_status(fold_dir) in ('completed', 'early-stopped'): return t
+        if RunDir(fold_dir).status() in ('completed', 'early-stopped'): return t
         logger.info(f'k-fold: resuming fold {k} from {fold_dir}/weights/last.pt')
     else:
         if fold_dir.exists():

@@ -8,8 +8,7 @@ __all__ = ['CHOICES', 'MINIMUMS', 'KEY_ALIASES', 'PLUGIN_GROUP', 'MODELS', 'LOSS
            'schema_types', 'ConfigError', 'did_you_mean', 'closest_key', 'explain_error', 'Registry', 'load_plugins',
            'register_model', 'register_loss', 'register_optimizer', 'register_scheduler', 'register_transform',
            'register_metric', 'is_file_entry', 'load_imports', 'parse_overrides', 'load_yaml', 'load_config',
-           'config_error_message', 'run_name', 'flatten', 'default_values', 'config_changes', 'leaderboard_hparams',
-           'create_run_dir', 'check_runs_dir', 'save_config']
+           'config_error_message', 'run_name', 'flatten', 'default_values', 'config_changes', 'leaderboard_hparams']
 
 # %% ../nbs/00_config.ipynb #a2051024
 import difflib, hashlib, importlib, itertools, os, re, sys, tempfile, typing
@@ -511,36 +510,3 @@ def leaderboard_hparams(cfg: DictConfig) -> dict:
     "The architecture and the changed keys of `cfg`, as scalars (lists and null as text) for TensorBoard's HParams view."
     changed = config_changes(flatten(OmegaConf.to_container(cfg)))
     return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in {'model.architecture': cfg.model.architecture, **changed}.items()}
-
-# %% ../nbs/00_config.ipynb #22dc9a5f
-def create_run_dir(runs_dir, name: str) -> Path:
-    "Create and return a new run folder `runs_dir/name`, or `name_2`, `name_3`, ... when taken."
-    runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    for i in range(1, 100_000):
-        path = runs_dir/(name if i == 1 else f'{name}_{i}')
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError: continue
-    raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
-
-# %% ../nbs/00_config.ipynb #5ee76421
-def check_runs_dir(runs_dir) -> Path:
-    "Create `runs_dir` when missing and check that files can be written there; `ConfigError` names the problem otherwise."
-    path = Path(runs_dir).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing).")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path): pass
-    except OSError as e:
-        raise ConfigError(f"Cannot write run folders into output.runs_dir={runs_dir} ({e.strerror or e}). Set output.runs_dir to a writable folder.") from None
-    return path
-
-# %% ../nbs/00_config.ipynb #0f48bb12
-def save_config(cfg: DictConfig, path) -> Path:
-    "Write `cfg` as YAML to `path`."
-    path = Path(path)
-    path.write_text(OmegaConf.to_yaml(cfg))
-    return path

@@ -13,11 +13,12 @@ import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, run_manifest, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images, IMAGE_SUFFIXES
+from .data import build_data, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images, IMAGE_SUFFIXES
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, library_versions, CheckpointError
 from .metrics import compute_metrics, write_calibration_report
-from .runtime import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging, read_temperature
+from .runtime import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
+from .rundir import RunDir
 
 
 # %% ../nbs/06_inference.ipynb #207f2568
@@ -41,6 +42,10 @@ class Run:
     epoch: int
     temperature: float = 1.0  # softmax temperature fitted on val after training (1.0: none)
     @property
+    def rundir(self) -> RunDir:
+        "The run folder's files (see [rundir](rundir.html))."
+        return RunDir(self.run_dir)
+    @property
     def calibrated_model(self) -> nn.Module:
         "The model with the temperature applied to its logits."
         return TemperatureScaled(self.model, self.temperature).to(self.device).eval()
@@ -50,32 +55,28 @@ class Run:
         t = self.cfg.transforms.test.normalize
         return tuple(torch.tensor(list(v), dtype=torch.float32, device=self.device) for v in (t.mean, t.std))
 
-def _checkpoint_path(run_dir: Path, which: str) -> Path:
-    if which in ('best', 'last'): return run_dir/'weights'/f'{which}.pt'
-    return Path(which)
-
 def load_run(run_dir, which: str = 'best', device: str = 'auto', calibrated: bool = True) -> Run:
     "Rebuild the model of `run_dir` from its config and `which` checkpoint (`best`, `last`, or a path): the EMA weights when it has them, and its fitted temperature unless `calibrated` is false."
-    run_dir = Path(run_dir)
-    if not (run_dir/'config.yaml').is_file():
-        raise CheckpointError(f"{run_dir} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base.")
-    cfg = load_config(run_dir/'config.yaml', files=False)  # imports: installed modules only, never a file that came with the run
-    path = _checkpoint_path(run_dir, which)
+    rd = RunDir(run_dir)
+    if not rd.config.is_file():
+        raise CheckpointError(f"{rd.path} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base.")
+    cfg = load_config(rd.config, files=False)  # imports: installed modules only, never a file that came with the run
+    path = rd.checkpoint(which)
     ck = load_checkpoint(path)
     check_compatible(ck, cfg.model.architecture, cfg.model.num_classes, path)
     dev = resolve_device(device)
     m = cfg.model
     model = build_model(m.architecture, m.num_classes, None, m.dropout, small_input=m.small_input)
     model.load_state_dict(ck['ema'] if 'ema' in ck else ck['model'])
-    temperature = read_temperature(run_dir, path, ck['epoch']) if calibrated and cfg.training.temperature_scaling else 1.0
-    return Run(run_dir, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'], temperature)
+    temperature = rd.read_temperature(path, ck['epoch']) if calibrated and cfg.training.temperature_scaling else 1.0
+    return Run(rd.path, cfg, model.to(dev).eval(), list(ck['classes']), dev, path, ck['epoch'], temperature)
 
 # %% ../nbs/06_inference.ipynb #1e63f1bf
 def evaluate_run(run: Run, split: str = 'test') -> dict:
     "Score `run` on `split` (with its `training.metrics`), writing the report, the confusion matrix and `logs/inference.log` into its folder."
     setup_console_logging()
-    with log_to_file(run.run_dir/'logs'/'inference.log'):
-        data = build_data(run.cfg, run.device, manifest_path=run_manifest(run.run_dir))
+    with log_to_file(run.rundir.inference_log):
+        data = build_data(run.cfg, run.device, manifest_path=run.rundir.saved_manifest())
         if data.classes != run.classes:
             raise DataError(f"{run.cfg.data.data_dir} has classes {data.classes}, but {run.checkpoint} was trained on {run.classes}.")
         if split not in data.eval_loaders:
@@ -87,6 +88,9 @@ def evaluate_run(run: Run, split: str = 'test') -> dict:
         cal = write_calibration_report(run.run_dir, split, r['logits'] * run.temperature, r['y_true'], run.temperature)
         logger.info(f"{run.run_dir.name} | {run.checkpoint.name} (epoch {run.epoch}) on {split} ({len(r['y_true'])} images): "
                     f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}{''.join(f' {k} {v:.4f}' for k, v in metrics.items())} | ECE {_ece_text(cal)}")
+    scores = {'loss': r['loss'], 'acc': r['acc'], 'macro_f1': report['macro avg']['f1-score'], **metrics, 'ece': cal.get('calibrated', cal['uncalibrated'])['ece']}
+    run.rundir.write_metrics(split, scores, checkpoint=run.checkpoint.name, epoch=run.epoch, images=len(r['y_true']), temperature=run.temperature,
+                             source='imgcls infer')
     return {'loss': r['loss'], **report, **metrics, 'calibration': cal}
 
 def _ece_text(cal: dict) -> str:

@@ -92,9 +92,9 @@ def cam(run: Run, images, method: str = 'gradcam', target=None, layer=None, batc
 # %% ../nbs/11_interpret.ipynb #0708d8f4
 def top_losses_cam_figure(run: Run, split: str = 'test', method: str = 'gradcam', k: int = 9, layer=None):
     "The top-losses grid of `split` with `method`'s map for each predicted class drawn over the image."
-    from imgcls.data import build_data, run_manifest
+    from imgcls.data import build_data
     from imgcls.runtime import evaluate_model
-    data = build_data(run.cfg, run.device, manifest_path=run_manifest(run.run_dir))
+    data = build_data(run.cfg, run.device, manifest_path=run.rundir.saved_manifest())
     loader = data.eval_loaders[split]
     r = evaluate_model(run.calibrated_model, loader, run.device)
     tfm = build_transforms(run.cfg.transforms.test)

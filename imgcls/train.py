@@ -21,13 +21,14 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, save_config, run_name, create_run_dir, check_runs_dir, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
-from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_num_classes, write_manifest, run_manifest, MANIFEST, dataset_summary, class_weights, batch_mixer
+from .config import load_config, run_name, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
+from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_num_classes, write_manifest, dataset_summary, class_weights, batch_mixer
 from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
-from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError, resume_command
-from .metrics import write_split_report, history_summary, atomic_write_text, write_history, LOCK, HEARTBEAT, compute_metrics, monitor_mode, fit_temperature, write_calibration_report
+from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
+from .rundir import RunDir, create_run_dir, check_runs_dir, iso_time, HEARTBEAT
+from .metrics import write_split_report, history_summary, compute_metrics, monitor_mode, fit_temperature, write_calibration_report
 from .runtime import (resolve_device, cpu_has_bf16, autocast_dtype, accumulator_dtype, evaluate_model, EvalResult, write_eval_report,
-                            logger, setup_console_logging, log_to_file, save_temperature, read_temperature, DiskFullError, USER_ERRORS)
+                            logger, setup_console_logging, log_to_file, DiskFullError, USER_ERRORS)
 
 # %% ../nbs/05_train.ipynb #1343b51b
 def rank_seed(seed: int, rank: int = 0) -> int:
@@ -237,26 +238,26 @@ RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_worker
 def resolve_resume(resume) -> tuple:
     "The run folder and checkpoint for `resume` (a run folder, or a `.pt` file inside one)."
     path = Path(resume)
-    ckpt = path if path.suffix == '.pt' else path/'weights'/'last.pt'
-    run_dir = ckpt.parent.parent
+    ckpt = path if path.suffix == '.pt' else RunDir(path).last
+    run = RunDir(ckpt.parent.parent)
     if not ckpt.is_file(): raise CheckpointError(f"Cannot resume from {resume}: {ckpt} does not exist. Pass a run folder (runs/NAME) or a checkpoint file.")
-    if not (run_dir/'config.yaml').is_file(): raise CheckpointError(f"Cannot resume from {resume}: {run_dir/'config.yaml'} is missing.")
-    return run_dir, ckpt
+    if not run.config.is_file(): raise CheckpointError(f"Cannot resume from {resume}: {run.config} is missing.")
+    return run.path, ckpt
 
 def resume_config(run_dir, overrides=()) -> DictConfig:
     "The config saved in `run_dir`, with only `RESUME_OVERRIDABLE` keys overridden."
     bad = [o for o in overrides if o.partition('=')[0] not in RESUME_OVERRIDABLE]
     if bad: raise ConfigError(f"Cannot change {', '.join(bad)} when resuming: a resumed run keeps the config saved in {run_dir}. "
                               f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
-    return load_config(Path(run_dir)/'config.yaml', overrides)
+    return load_config(RunDir(run_dir).config, overrides)
 
 def check_unfinished(ck: dict, num_epochs: int, run_dir):
     "Refuse to resume from checkpoint `ck` when its run has nothing left to train, saying how to train more."
-    run_dir, changes = Path(run_dir).absolute(), f"{Path(run_dir).absolute()/'config.yaml'}"
+    run_dir, changes = Path(run_dir).absolute(), str(RunDir(run_dir).config.absolute())
     if ck['early_stopped'] is not None:
         done, more = f"it stopped early after epoch {ck['early_stopped']}", f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} training.early_stopping.patience=N"
     elif ck['epoch'] >= num_epochs and not ck['batch']:
-        done, more = f"it trained all {ck['epoch']} of its {num_epochs} epochs", f"add epochs: {resume_command(run_dir)} training.num_epochs={ck['epoch'] + 10}"
+        done, more = f"it trained all {ck['epoch']} of its {num_epochs} epochs", f"add epochs: {RunDir(run_dir).resume_command()} training.num_epochs={ck['epoch'] + 10}"
     else: return
     raise CheckpointError(f"Nothing to resume in {run_dir}: {done}, and its files are left as they were. To train it further, {more}")
 
@@ -425,7 +426,7 @@ class Training:
 
     def _build_data(self):
         "Find the samples, resolve the config for them, and make this process's loaders."
-        samples = find_data(self.cfg, run_manifest(self.run_dir) if self.run_dir is not None else None)
+        samples = find_data(self.cfg, RunDir(self.run_dir).saved_manifest() if self.run_dir is not None else None)
         self.cfg = resolve_config(self.cfg, samples.classes)  # a new object: the config loaded is left as it was
         self.data = build_data(self.cfg, self.device, self.dist.rank, self.dist.world, samples=samples)
 
@@ -469,6 +470,11 @@ class Training:
         self.wrapped_frozen = frozen
 
     @property
+    def rundir(self) -> RunDir:
+        "The run folder's files (see [rundir](rundir.html))."
+        return RunDir(self.run_dir)
+
+    @property
     def batches_per_epoch(self) -> int:
         return math.ceil(math.ceil(len(self.data.train_loader.dataset) / self.dist.world) / self.cfg.training.batch_size)
 
@@ -484,8 +490,8 @@ def _start(self: Training):
     run_dir = None
     if self.dist.is_main:
         run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides, self.config_file, cfg.output.name))
-        save_config(cfg, run_dir/'config.yaml')
-        if self.data.carved: write_manifest(self.data, run_dir/MANIFEST)
+        RunDir(run_dir).write_config(cfg)
+        if self.data.carved: write_manifest(self.data, RunDir(run_dir).manifest)
     self.run_dir = Path(self.dist.broadcast(str(run_dir)))
 
 @patch
@@ -520,7 +526,7 @@ def _checkpoint(self: Training) -> dict:
 def _save(self: Training, *names):
     ck = self._checkpoint()  # every rank takes part in gathering the RNG states
     if self.dist.is_main:
-        for name in names: save_checkpoint(ck, self.run_dir/'weights'/name)
+        for name in names: save_checkpoint(ck, self.rundir.weights/name)
 
 # %% ../nbs/05_train.ipynb #d7c15147
 @patch
@@ -657,7 +663,7 @@ def _end_epoch(self: Training, epoch, seconds, writer):
 
 @patch
 def _final_reports(self: Training, writer) -> dict:
-    best = load_checkpoint(self.run_dir/'weights'/'best.pt', map_location=self.device)
+    best = load_checkpoint(self.rundir.best, map_location=self.device)
     self.model.load_state_dict(best['model'])
     if self.ema is not None: self.ema.module.load_state_dict(best['ema'])
     evals = {split: self.evaluate_split(split) for split in ('train', 'val')}
@@ -668,6 +674,8 @@ def _final_reports(self: Training, writer) -> dict:
             write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state.epoch)
             write_calibration_report(self.run_dir, split, r['logits'], r['y_true'], temperature, writer, self.state.epoch)
         results[split] = {'loss': r['loss'], 'acc': r['acc'], **compute_metrics(self.extra_metrics, r)}
+        if self.dist.is_main: self.rundir.write_metrics(split, results[split], checkpoint='best.pt', epoch=best['epoch'], images=len(r['y_true']),
+                                                        temperature=temperature, source='training')
         logger.info(f"best model (epoch {self.state.best_epoch}) on {split}: {' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}")
     return results
 
@@ -676,7 +684,7 @@ def _fit_temperature(self: Training, val: dict, epoch: int) -> float:
     "Fit best.pt's softmax temperature on `val` and save it (1.0 when `training.temperature_scaling` is off)."
     if not self.cfg.training.temperature_scaling or not len(val['y_true']): return 1.0
     t = fit_temperature(val['logits'], val['y_true'])
-    if self.dist.is_main: save_temperature(self.run_dir, t, epoch)
+    if self.dist.is_main: self.rundir.save_temperature(t, epoch)
     logger.info(f"temperature scaling: T = {t:.3f} fitted on val")
     return t
 
@@ -735,15 +743,12 @@ def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
     return Training(config_file, overrides).lr_find(**kwargs)
 
 # %% ../nbs/05_train.ipynb #3d301be6
-def _iso(t: float) -> str: return datetime.fromtimestamp(t).astimezone().isoformat(timespec='seconds')
-
 class RunLock:
     "While the main process trains: `lock.json` (PID, host, start), refreshed every `HEARTBEAT` s, and `logs/history.csv` after each epoch."
     def __init__(self, training, heartbeat: float = HEARTBEAT):
-        self.training, self.path, self.heartbeat, self.done = training, Path(training.run_dir)/LOCK, heartbeat, threading.Event()
+        self.training, self.path, self.heartbeat, self.done = training, training.rundir.lock, heartbeat, threading.Event()
     def __enter__(self):
-        info = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': _iso(time.time()), 'heartbeat': self.heartbeat}
-        atomic_write_text(self.path, json.dumps(info))
+        self.training.rundir.write_lock(self.heartbeat)
         self.training.on('on_epoch_end', self.epoch_end)
         self.thread = threading.Thread(target=self.beat, name='imgcls-heartbeat', daemon=True)
         self.thread.start()
@@ -752,7 +757,7 @@ class RunLock:
         while not self.done.wait(self.heartbeat):
             with contextlib.suppress(OSError): os.utime(self.path)
     def epoch_end(self, history, **kw):
-        if not self.done.is_set(): write_history(self.training.run_dir, history)
+        if not self.done.is_set(): self.training.rundir.write_history(history)
     def __exit__(self, *exc):
         self.done.set(); self.thread.join()
         self.path.unlink(missing_ok=True)
@@ -768,7 +773,7 @@ def _run(self: Training) -> Path:
     self.build()
     self._start()
     main = self.dist.is_main
-    with log_to_file(self.run_dir/'logs'/'train.log') if main else contextlib.nullcontext(), RunLock(self) if main else contextlib.nullcontext():
+    with log_to_file(self.rundir.train_log) if main else contextlib.nullcontext(), RunLock(self) if main else contextlib.nullcontext():
         writer = self.writer = _writer(self) if main else None
         try: self._loop(writer)
         except BaseException:
@@ -800,8 +805,7 @@ def _loop(self: Training, writer):
     if stopped:
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
-        logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.run_dir/'weights'/'last.pt'}. "
-                       f"Resume with: {resume_command(self.run_dir)}")
+        logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. Resume with: {self.rundir.resume_command()}")
     else:
         self.results = self._final_reports(writer)
         if writer is not None: _log_hparams(writer, cfg, st, self.results)
@@ -810,7 +814,7 @@ def _loop(self: Training, writer):
 def _writer(training):
     from torch.utils.tensorboard import SummaryWriter
     resumed = training.resume_ckpt is not None
-    return SummaryWriter(str(training.run_dir/'tensorboard'), purge_step=training.state.epoch + 1 if resumed else None)
+    return SummaryWriter(str(training.rundir.tensorboard), purge_step=training.state.epoch + 1 if resumed else None)
 
 def _log_hparams(writer, cfg, st, results):
     "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."
@@ -820,23 +824,21 @@ def _log_hparams(writer, cfg, st, results):
 # %% ../nbs/05_train.ipynb #ac92e8af
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
-    st, cfg = training.state, training.cfg
-    lines = [f'run: {Path(run_dir).name}', f'status: {status}', f"epochs: {st.epoch}/{cfg.training.num_epochs}",
-             f'architecture: {cfg.model.architecture}', f'classes: {len(training.data.classes)}', f'device: {training.device}']
-    lines.append(f"started: {_iso((Path(run_dir)/'config.yaml').stat().st_mtime)}")
-    if status != 'running': lines.append(f'finished: {_iso(time.time())}')
-    if training.dist.world > 1: lines.append(f'processes: {training.dist.world}')
-    if st.early_stopped: lines.append(f"early stopped: after epoch {st.early_stopped} ({cfg.training.monitor} did not improve for {st.bad_epochs} epochs)")
-    if st.best_epoch: lines.append(f"best {cfg.training.monitor}: {st.best:.4f} (epoch {st.best_epoch})")
+    st, cfg, rd = training.state, training.cfg, RunDir(run_dir)
+    s = {'run': rd.name, 'status': status, 'epochs': f"{st.epoch}/{cfg.training.num_epochs}", 'architecture': cfg.model.architecture,
+         'classes': len(training.data.classes), 'device': training.device, 'started': iso_time(rd.config.stat().st_mtime)}
+    if status != 'running': s['finished'] = iso_time(time.time())
+    if training.dist.world > 1: s['processes'] = training.dist.world
+    if st.early_stopped: s['early stopped'] = f"after epoch {st.early_stopped} ({cfg.training.monitor} did not improve for {st.bad_epochs} epochs)"
+    if st.best_epoch: s[f'best {cfg.training.monitor}'] = f"{st.best:.4f} (epoch {st.best_epoch})"
     if st.history:
         last = st.history[-1]
-        lines.append(f"last epoch: train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}")
-        lines.append(f"train time: {sum(r['seconds'] for r in st.history):.1f}s")
-    for split, r in (training.results or {}).items(): lines.append(f"final {split}: {' '.join(f'{k} {v:.4f}' for k, v in r.items())}")
-    path = Path(run_dir)/'summary.txt'
-    try: atomic_write_text(path, '\n'.join(lines) + '\n')  # a full disk keeps the previous summary
-    except OSError as e: logger.warning(f'could not write {path} ({e.strerror or e})')
-    return path
+        s['last epoch'] = f"train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}"
+        s['train time'] = f"{sum(r['seconds'] for r in st.history):.1f}s"
+    for split, r in (training.results or {}).items(): s[f'final {split}'] = ' '.join(f'{k} {v:.4f}' for k, v in r.items())
+    try: rd.write_summary(s)  # atomic: a full disk keeps the previous summary
+    except OSError as e: logger.warning(f'could not write {rd.summary} ({e.strerror or e})')
+    return rd.summary
 
 class _stop_on_signals:
     "While training in the main thread, SIGINT and SIGTERM request a clean stop."

@@ -17,7 +17,8 @@ from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
 from .config import ConfigError, load_yaml, load_config, schema_types, run_name, CHOICES, did_you_mean, closest_key, is_file_entry
 from .models import available_models
-from .metrics import monitor_mode, atomic_write_text, read_history
+from .metrics import monitor_mode
+from .rundir import RunDir, atomic_write_text
 from .runtime import USER_ERRORS, logger
 from .train import Training, epoch_position
 import optuna, sqlalchemy
@@ -200,9 +201,8 @@ def _best(history: list, metric: str):
 
 def _finished_value(run_dir, metric: str):
     "The score of a trial run that already finished, or None when it still has epochs to train."
-    from imgcls.runs import run_status
-    if run_status(run_dir) not in ('completed', 'early-stopped'): return None
-    return _best(read_history(run_dir), metric)
+    if RunDir(run_dir).status() not in ('completed', 'early-stopped'): return None
+    return _best(RunDir(run_dir).read_history(), metric)
 
 class Objective:
     "Run one Optuna trial as an ordinary training run in the study folder; resume the run of a trial whose worker died; `on_training(training, trial)` sees each before it trains."
@@ -212,7 +212,7 @@ class Objective:
     def training_for(self, trial, params: dict):
         "A fresh run, or the resumed run of the failed trial this one retries (its `last.pt`)."
         prev = trial.user_attrs.get('run_dir')
-        if prev and (Path(prev)/'weights'/'last.pt').is_file():
+        if prev and RunDir(prev).last.is_file():
             trial.set_user_attr('resumed_from_trial', trial.user_attrs.get('run_trial'))
             return Training(resume=prev)
         extra = [f'output.runs_dir={self.sweep.dir}', f'output.name={trial_name(trial.number, params)}']

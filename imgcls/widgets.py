@@ -19,7 +19,7 @@ import logging
 from .data import WRITTEN_ON_FIRST_USE
 from .runtime import USER_ERRORS, LOG_FORMAT, logger
 from .train import Training, EVENTS, Throttle, epoch_position
-from .checkpointing import resume_command
+from .rundir import RunDir
 from .inference import load_run, predict
 
 # %% ../nbs/07_widgets.ipynb #e4b9c0bd
@@ -143,7 +143,7 @@ def add_cams(run, paths, results):
 
 def cached_run(run_dir):
     "`load_run(run_dir)`, reused until the run's `best.pt` changes."
-    best = Path(run_dir)/'weights'/'best.pt'
+    best = RunDir(run_dir).best
     return _load_run(str(run_dir), best.stat().st_mtime if best.is_file() else 0.0)
 
 def message_html(text: str, kind: str = 'error') -> str:
@@ -501,15 +501,15 @@ def _on_epoch_end(self: TrainingPanel, training, epoch, metrics, history, **kw):
 @patch
 def _on_train_end(self: TrainingPanel, training, run_dir, history, results, **kw):
     self.predictor.list_runs(self.settings.folder('output.runs_dir'))
-    if (run_dir/'weights'/'best.pt').is_file(): self.predictor.run_dir.value = str(run_dir)
+    if RunDir(run_dir).best.is_file(): self.predictor.run_dir.value = str(run_dir)
     if results is None:
         self.progress.bar_style = 'warning'
         st = training.state
-        return self._say(f"Stopped at {epoch_position(st)}; saved {run_dir.absolute()/'weights'/'last.pt'}. "
-                         f"Resume with `{resume_command(run_dir)}`.", 'info')
+        return self._say(f"Stopped at {epoch_position(st)}; saved {RunDir(run_dir).last.absolute()}. "
+                         f"Resume with `{RunDir(run_dir).resume_command()}`.", 'info')
     self.progress.bar_style, self.progress.value = 'success', self.progress.max
     self.status.value = f'completed {len(history)} epochs'
-    self.confusion.value = (run_dir/'plots'/'confusion_matrix_val.png').read_bytes()
+    self.confusion.value = RunDir(run_dir).plot('confusion_matrix_val').read_bytes()
     self.confusion.layout.display = ''
     self.metrics.value = metrics_html(results, training.state.best_epoch, run_dir)
     self._say('')

@@ -3,7 +3,7 @@ import subprocess, sys
 import yaml
 from conftest import imgcls, help_text, TRAINED_OVERRIDES
 
-RUN_FILES = ['config.yaml', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/history.csv', 'logs/most_confused_train.txt',
+RUN_FILES = ['config.json', 'config.yaml', 'metrics/train.json', 'metrics/val.json', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/history.csv', 'logs/most_confused_train.txt',
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
              'plots/confusion_matrix_val.png', 'plots/confusion_matrix_val_normalized.png', 'plots/top_losses_train.png',
              'plots/top_losses_val.png', 'summary.txt', 'weights/best.pt', 'weights/last.pt']
@@ -28,7 +28,7 @@ def test_train_then_infer_leaves_a_complete_run_folder(trained_run, run_copy):
     assert 'epoch 1/1' in log and '| INFO    |' in log
     res = imgcls('infer', '--run', run_copy, '--split', 'test')  # infer writes into the run: on a copy
     assert 'test accuracy' in res.stdout
-    for f in ('logs/inference.log', 'logs/classification_report_test.txt', 'plots/confusion_matrix_test.png'):
+    for f in ('logs/inference.log', 'logs/classification_report_test.txt', 'plots/confusion_matrix_test.png', 'metrics/test.json'):
         assert (run_copy/f).is_file(), f
 
 

@@ -23,7 +23,7 @@ tune:
 def check_study(storage: str, trials: int, study_dir: Path):
     "Exactly `trials` counted trials, no trial number twice, each a complete run folder recording its parameters."
     from imgcls.tune import counted_trials
-    from imgcls.runs import run_status, read_config
+    from imgcls.rundir import RunDir
     study = optuna.load_study(study_name='sweep', storage=storage)
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers))
@@ -34,8 +34,8 @@ def check_study(storage: str, trials: int, study_dir: Path):
         run = Path(t.user_attrs['run_dir'])
         assert run.parent.resolve() == study_dir.resolve() and run.name.startswith('trial_')
         for f in ('config.yaml', 'summary.txt', 'logs/history.csv', 'weights/last.pt'): assert (run/f).is_file(), run/f
-        assert run_status(run) == ('completed' if t.state == optuna.trial.TrialState.COMPLETE else 'pruned')
-        cfg = read_config(run/'config.yaml')
+        assert RunDir(run).status() == ('completed' if t.state == optuna.trial.TrialState.COMPLETE else 'pruned')
+        cfg = RunDir(run).read_flat_config()
         for k, v in t.params.items(): assert cfg[k] == v
     return study
 
