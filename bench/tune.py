@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, photo_folder
 from imgcls.data import write_digits
-from imgcls.tune import Sweep, work, study_results
+from imgcls.tune import Study, work, study_results
 
 SPACE = """  space:
     optimizer.lr: {type: float, low: 1.0e-3, high: 0.3, log: true}
@@ -32,12 +32,12 @@ def first_epochs(folder: Path, photos: int) -> list:
     def watch(t):
         start['t'] = time.perf_counter()
         t.on('on_epoch_end', lambda epoch, **kw: epoch == 1 and times.append(time.perf_counter() - start['t']))
-    work(Sweep(cfg), 0, watch)
+    work(Study(cfg), 0, watch)
     return times
 
 
 def sweep_time(folder: Path, digits, trials: int, epochs: int, pruner: str) -> tuple:
-    sweep = Sweep(config(folder, digits, f'prune_{pruner}', trials, epochs, 16, pruner))
+    sweep = Study(config(folder, digits, f'prune_{pruner}', trials, epochs, 16, pruner))
     t0 = time.perf_counter(); work(sweep, 0); wall = time.perf_counter() - t0
     res = study_results(sweep, plots=False)
     return wall, res['best']['value'], res['states']

@@ -6,7 +6,7 @@ __all__ = ['EVENTS', 'RESUME_OVERRIDABLE', 'rank_seed', 'deterministic_cublas', 
            'cosine_schedule', 'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss',
            'build_loss', 'Events', 'Throttle', 'resolve_resume', 'resume_config', 'check_unfinished', 'Distributed',
            'merge_eval', 'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler',
-           'suggest_lr', 'plot_lr_find', 'lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
+           'suggest_lr', 'plot_lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
@@ -737,10 +737,6 @@ def plot_lr_find(result: dict):
     ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
     fig.tight_layout()
     return fig
-
-def lr_find(config_file=None, overrides=(), **kwargs) -> dict:
-    "Run an LR range test for the model and data of a config; see `Training.lr_find`."
-    return Training(config_file, overrides).lr_find(**kwargs)
 
 # %% ../nbs/05_train.ipynb #3d301be6
 class RunLock:

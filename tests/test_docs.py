@@ -12,7 +12,7 @@ from nbdev.config import get_config, nbpath2html
 
 ROOT = Path(__file__).parent.parent
 SITE, NBS = ROOT/'_site', ROOT/'nbs'
-MODULES = {'config', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'widgets', 'cli', 'runs'}
+MODULES = {'config', 'rundir', 'data', 'models', 'checkpointing', 'metrics', 'train', 'inference', 'runs', 'tune', 'audit', 'widgets', 'panel', 'cli'}
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
 
@@ -156,13 +156,13 @@ def test_widgets_render(pages):
     for path in with_widgets: assert not pages[path]['errors'], f'{path}: {pages[path]["errors"]}'
 
 
-def test_readme_and_widgets_page_picture_every_panel_tab():
-    "Each of the panel's tabs has its picture (taken by scripts/screenshots.sh), and the README and widgets page show them all."
-    from imgcls.widgets import Panel
+def test_readme_and_panel_page_picture_every_panel_tab():
+    "Each of the panel's tabs has its picture (taken by scripts/screenshots.sh), and the README and panel page show them all."
+    from imgcls.panel import Panel
     pictures = [f'images/panel_{title.lower()}.png' for title in Panel().titles]
     assert len(pictures) == 5, pictures
     missing = [p for p in pictures if not (NBS/p).is_file()]
     assert not missing, f'{missing} missing: run scripts/screenshots.sh'
-    for doc in (ROOT/'README.md', NBS/'07_widgets.ipynb'):
+    for doc in (ROOT/'README.md', NBS/'12_panel.ipynb'):
         absent = [p for p in pictures if f']({"nbs/" if doc.suffix == ".md" else ""}{p})' not in doc.read_text()]
         assert not absent, f'{doc.name} does not show {absent}'

@@ -7,7 +7,7 @@ from torch import nn
 from conftest import imgcls, count_images
 from imgcls.data import build_data
 from imgcls.inference import load_run, export_run
-from imgcls.models import register_model, MODEL_REGISTRY
+from imgcls.config import register_model, MODELS
 from imgcls.train import train
 
 
@@ -18,7 +18,7 @@ def custom_model():
         return nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), nn.BatchNorm2d(8), nn.GELU(), nn.AdaptiveMaxPool2d(2),
                              nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
     yield 'test_export_net'
-    del MODEL_REGISTRY['test_export_net']
+    del MODELS['test_export_net']
 
 
 def _check_parity(run):

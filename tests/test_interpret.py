@@ -24,7 +24,7 @@ def test_cams_for_every_family():
 def test_custom_model_names_its_layer_or_takes_layer():
     from collections import OrderedDict
     from torch import nn
-    from imgcls.models import register_model, MODEL_REGISTRY
+    from imgcls.config import register_model, MODELS
     @register_model('test_cam_net', cam_layer='body.1')
     def net(num_classes, dropout=0.0, in_channels=3):
         return nn.Sequential(OrderedDict(body=nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU()),
@@ -35,4 +35,4 @@ def test_custom_model_names_its_layer_or_takes_layer():
         assert cam_maps(model, x, 'gradcam', layer='body.0').shape == (2, 16, 16)
         with pytest.raises(ValueError, match="has no module 'body.7'"): cam_maps(model, x, layer='body.7')
     finally:
-        del MODEL_REGISTRY['test_cam_net']
+        del MODELS['test_cam_net']

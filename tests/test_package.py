@@ -20,3 +20,13 @@ def test_wheel_installs_and_imports_outside_the_repo(tmp_path):
                          env={'PYTHONPATH': str(tmp_path/'site'), 'PATH': '/usr/bin:/bin'})
     assert res.returncode == 0, res.stderr
     assert str(tmp_path/'site') in res.stdout and 'simple_cnn' in res.stdout
+
+
+def test_feature_modules_load_no_widgets():
+    "runs, tune, audit, inference and interpret are widget-free: only imgcls.widgets and imgcls.panel load ipywidgets."
+    code = ("import sys, imgcls.runs, imgcls.tune, imgcls.audit, imgcls.inference, imgcls.interpret\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ipywidgets' or m in ('imgcls.widgets', 'imgcls.panel')))\n"
+            "import imgcls.panel\nprint('ipywidgets' in sys.modules)")
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ['[]', 'True']

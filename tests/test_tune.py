@@ -122,7 +122,7 @@ def test_a_misspelt_tune_key_is_a_clear_error(tmp_path, digits):
 def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_config(tmp_path, digits, monkeypatch):
     "The notebook panel's Tune tab on a real study of 2 one-epoch trials, in this process (the notebook's own run of it is `slow`)."
     import re, tempfile
-    from imgcls.widgets import Panel
+    from imgcls.panel import Panel
     monkeypatch.chdir(tmp_path)
     temps = lambda: set(Path(tempfile.gettempdir()).glob('imgcls-tune-*'))
     before = temps()

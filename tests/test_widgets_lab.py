@@ -14,7 +14,7 @@ def lab(tmp_path_factory, digits):
     "JupyterLab on a free port of 127.0.0.1, in a folder with a notebook that shows the panel on a quick 2-epoch config; stopped by PID."
     work, port = tmp_path_factory.mktemp('lab'), free_port()
     write_quick_config(work/'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
-    cell = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': "from imgcls.widgets import Panel\nPanel('quick.yaml')"}
+    cell = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': "from imgcls.panel import Panel\nPanel('quick.yaml')"}
     (work/'panel.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
                                                 'nbformat': 4, 'nbformat_minor': 5}))
     env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work/'.runtime'), 'JUPYTER_CONFIG_DIR': str(work/'.config'), 'JUPYTERLAB_WORKSPACES_DIR': str(work/'.workspaces')}
