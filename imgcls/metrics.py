@@ -79,8 +79,7 @@ def _save(fig, path):
     fig.savefig(path)
     plt.close(fig)
 
-def write_split_report(run_dir, split: str, y_true, y_pred, classes, writer=None, step: int = 0,
-                       losses=None, probs=None, load_image=None) -> dict:
+def write_split_report(run_dir, split: str, y_true, y_pred, classes, losses=None, probs=None, load_image=None) -> dict:
     "Write the report, confusion matrices, most-confused pairs and top losses for `split` into `run_dir`; return the report."
     rd = RunDir(run_dir)
     rd.logs.mkdir(parents=True, exist_ok=True)
@@ -93,10 +92,7 @@ def write_split_report(run_dir, split: str, y_true, y_pred, classes, writer=None
                                                                             title=f'Confusion matrix ({split}, row-normalised)')}
     if losses is not None and load_image is not None:
         figs[f'top_losses_{split}'] = top_losses_figure(load_image, y_true, y_pred, losses, probs, classes)
-    if writer is not None: writer.add_text(f'classification_report/{split}', f'```\n{text}\n```', step)
-    for name, fig in figs.items():
-        if writer is not None: writer.add_figure(name, fig, step, close=False)
-        _save(fig, rd.plot(name))
+    for name, fig in figs.items(): _save(fig, rd.plot(name))
     return classification_report_dict(y_true, y_pred, classes)
 
 # %% ../nbs/04_metrics.ipynb #3a8dd236
@@ -157,7 +153,7 @@ def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, ti
     fig.tight_layout()
     return fig
 
-def write_calibration_report(run_dir, split: str, logits, y, temperature: float = 1.0, writer=None, step: int = 0) -> dict:
+def write_calibration_report(run_dir, split: str, logits, y, temperature: float = 1.0) -> dict:
     "Write `logs/calibration_{split}.json` and `plots/reliability_{split}.png` into `run_dir`; return the metrics."
     import json
     rd = RunDir(run_dir)
@@ -166,7 +162,6 @@ def write_calibration_report(run_dir, split: str, logits, y, temperature: float 
     rd.calibration(split).parent.mkdir(parents=True, exist_ok=True)
     rd.calibration(split).write_text(json.dumps(res, indent=2))
     fig = reliability_figure(logits, y, temperature, title=f'Reliability ({split})')
-    if writer is not None: writer.add_figure(f'reliability_{split}', fig, step, close=False)
     _save(fig, rd.plot(f'reliability_{split}'))
     return res
 

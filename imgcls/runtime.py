@@ -100,9 +100,9 @@ def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_la
     return EvalResult(list(loader.sampler), y.long().tolist(), pred.long().tolist(), loss.tolist(), prob.tolist(), rank.long().tolist(),
                       torch.cat(logits).cpu() if logits else torch.zeros(0, 0))
 
-def write_eval_report(run_dir, split: str, result: EvalResult, dataset, classes, writer=None, step: int = 0) -> dict:
+def write_eval_report(run_dir, split: str, result: EvalResult, dataset, classes) -> dict:
     "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
-    return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes, writer, step,
+    return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes,
                               losses=result['losses'], probs=result['probs'], load_image=dataset.image)
 
 # %% ../nbs/04a_runtime.ipynb #578a0579

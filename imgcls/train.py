@@ -4,9 +4,11 @@
 __all__ = ['EVENTS', 'RESUME_OVERRIDABLE', 'rank_seed', 'deterministic_cublas', 'seed_everything', 'cuda_ordinal',
            'build_optimizer', 'warmup_schedule', 'constant_schedule', 'step_schedule', 'multistep_schedule',
            'cosine_schedule', 'onecycle_schedule', 'plateau_schedule', 'Schedule', 'cross_entropy', 'FocalLoss',
-           'build_loss', 'Events', 'Throttle', 'resolve_resume', 'resume_config', 'check_unfinished', 'Distributed',
-           'merge_eval', 'ema_update', 'ema_model', 'resolve_config', 'TrainingState', 'Training', 'restore_scaler',
-           'suggest_lr', 'plot_lr_find', 'RunLock', 'epoch_position', 'write_summary', 'train']
+           'build_loss', 'Events', 'Throttle', 'Subscriber', 'EarlyStopping', 'Checkpoints', 'RunRecord',
+           'TensorBoardLog', 'ConsoleLog', 'RunLock', 'default_subscribers', 'resolve_resume', 'resume_config',
+           'check_unfinished', 'Distributed', 'merge_eval', 'ema_update', 'ema_model', 'resolve_config',
+           'TrainingState', 'Training', 'restore_scaler', 'suggest_lr', 'plot_lr_find', 'epoch_position',
+           'write_summary', 'train']
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
@@ -212,15 +214,16 @@ def build_loss(lcfg, weight=None, label_smoothing: float = 0.0):
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 class Events:
-    "Subscribers to training events."
-    def __init__(self): self.handlers = {e: [] for e in EVENTS}
-    def on(self, event: str, fn):
+    "Subscribers to training events, called in the order they subscribed; in the main process only, unless `every_rank`."
+    def __init__(self): self.handlers, self.is_main = {e: [] for e in EVENTS}, True
+    def on(self, event: str, fn, every_rank: bool = False):
         "Call `fn(**info)` on `event`."
         if event not in self.handlers: raise ValueError(f"Unknown event {event!r}; choose from {', '.join(EVENTS)}.")
-        self.handlers[event].append(fn)
+        self.handlers[event].append((fn, every_rank))
         return fn
     def emit(self, event: str, **info):
-        for fn in self.handlers[event]: fn(**info)
+        for fn, every_rank in self.handlers[event]:
+            if every_rank or self.is_main: fn(**info)
 
 # %% ../nbs/05_train.ipynb #e9048855
 class Throttle:
@@ -231,6 +234,128 @@ class Throttle:
         if now - self.last < self.seconds: return False
         self.last = now
         return True
+
+# %% ../nbs/05_train.ipynb #ebe89545
+class Subscriber:
+    "Handles some events of a `Training`; `attach` subscribes its methods named after events."
+    every_rank = False  # True: also in the other processes of a torchrun job
+
+    def attach(self, training):
+        "Subscribe to `training`'s events; return self."
+        self.training = training
+        for event in EVENTS:
+            if hasattr(self, event): training.on(event, getattr(self, event), every_rank=self.every_rank)
+        return self
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): pass
+
+class EarlyStopping(Subscriber):
+    "Stop after `training.early_stopping.patience` epochs without improvement."
+    every_rank = True  # every process stops after the same epoch
+
+    def on_epoch_end(self, training, epoch, improved, **kw):
+        st, t = training.state, training.cfg.training
+        st.bad_epochs = 0 if improved else st.bad_epochs + 1
+        if t.early_stopping.patience is not None and st.bad_epochs >= t.early_stopping.patience and epoch < t.num_epochs: st.early_stopped = epoch
+
+class Checkpoints(Subscriber):
+    "Save `last.pt` after every epoch, and `best.pt` when the monitored metric improved."
+    every_rank = True  # every process gives its RNG state to the checkpoint
+
+    def on_epoch_end(self, training, improved, **kw): training._save('last.pt', *(['best.pt'] if improved else []))
+
+class RunRecord(Subscriber):
+    "`summary.txt` when the run starts, ends or fails; `logs/history.csv` after each epoch."
+    def on_train_begin(self, training, **kw): write_summary(training.run_dir, training, 'running')
+    def on_epoch_end(self, training, history, **kw): training.rundir.write_history(history)
+    def on_train_end(self, training, **kw): write_summary(training.run_dir, training, training.stop_reason if training.stopped else 'completed')
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None: write_summary(self.training.run_dir, self.training, 'failed')
+
+def _png_array(path) -> np.ndarray:
+    from PIL import Image
+    with Image.open(path) as im: return np.asarray(im.convert('RGB'))
+
+class TensorBoardLog(Subscriber):
+    "The run's TensorBoard log: step losses, epoch scores and learning rates, the final reports and hyperparameters."
+    writer, step = None, 0  # no writer outside a run (a Training whose steps are called by hand)
+
+    def on_train_begin(self, training, **kw):
+        from torch.utils.tensorboard import SummaryWriter
+        resumed = training.resume_ckpt is not None
+        self.writer = SummaryWriter(str(training.rundir.tensorboard), purge_step=training.state.epoch + 1 if resumed else None)
+        self.step = training.state.global_step
+
+    def on_batch_end(self, training, loss, **kw):
+        step = training.state.global_step  # moves once per optimiser step
+        if self.writer is not None and step != self.step and step % training.cfg.training.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), step)
+        self.step = step
+
+    def on_epoch_end(self, training, epoch, metrics, lrs, **kw):
+        for split in ('train', 'val'):
+            for k in ('loss', 'acc'): self.writer.add_scalar(f'{k}/{split}', metrics[f'{split}_{k}'], epoch)
+        for name, lr in lrs.items(): self.writer.add_scalar(f'lr/{name}', lr, epoch)
+        for k in training.extra_metrics: self.writer.add_scalar(f'{k}/val', metrics[f'val_{k}'], epoch)
+
+    def on_train_end(self, training, results, **kw):
+        if not results: return  # stopped before the final reports
+        rd, step = training.rundir, training.state.epoch
+        for split in results:
+            self.writer.add_text(f'classification_report/{split}', f"```\n{rd.report(split).read_text()}\n```", step)
+            for name in (f'confusion_matrix_{split}', f'confusion_matrix_{split}_normalized', f'top_losses_{split}', f'reliability_{split}'):
+                if rd.plot(name).is_file(): self.writer.add_image(name, _png_array(rd.plot(name)), step, dataformats='HWC')
+        _log_hparams(self.writer, training.cfg, training.state, results)
+
+    def __exit__(self, *exc):
+        if self.writer is not None: self.writer.close(); self.writer = None
+
+class ConsoleLog(Subscriber):
+    "The run's log lines (where it starts, each epoch, early stopping), also appended to `logs/train.log`."
+    def __enter__(self):
+        self.file = log_to_file(self.training.rundir.train_log).__enter__()
+        return self
+
+    def __exit__(self, *exc): self.file.__exit__(*exc)
+
+    def on_train_begin(self, training, **kw):
+        t, st, cfg = training, training.state, training.cfg
+        where = f"resuming run {t.run_dir}, stopped at {epoch_position(st)}" if t.resume_ckpt else f"starting run {t.run_dir}"
+        logger.info(f"{where} | device {t.device}{f' x {t.dist.world} processes' if t.dist.world > 1 else ''} | precision {t.amp_dtype or torch.float32} | "
+                    f"{len(t.data.classes)} classes | {sum(len(l.dataset) for l in t.data.eval_loaders.values())} images")
+        logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(t.model, cfg.transforms.train.resize))}")
+        logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(t.data)}")
+
+    def on_epoch_end(self, training, epoch, metrics, improved, seconds, **kw):
+        cfg, m = training.cfg, metrics
+        extra = ''.join(f" {k} {m[f'val_{k}']:.4f}" for k in training.extra_metrics)
+        logger.info(f"epoch {epoch}/{cfg.training.num_epochs} | train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f} | "
+                    f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}{extra} | lr {m['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
+        if training.state.early_stopped:
+            logger.info(f"early stopping: {cfg.training.monitor} has not improved for {training.state.bad_epochs} epochs")
+
+class RunLock(Subscriber):
+    "While the main process trains: `lock.json` (PID, host, start), its time refreshed every `heartbeat` seconds."
+    def __init__(self, heartbeat: float = HEARTBEAT): self.heartbeat = heartbeat
+
+    def __enter__(self):
+        self.path, self.done = self.training.rundir.write_lock(self.heartbeat), threading.Event()
+        self.thread = threading.Thread(target=self.beat, name='imgcls-heartbeat', daemon=True)
+        self.thread.start()
+        return self
+
+    def beat(self):
+        while not self.done.wait(self.heartbeat):
+            with contextlib.suppress(OSError): os.utime(self.path)
+
+    def __exit__(self, *exc):
+        self.done.set(); self.thread.join()
+        self.path.unlink(missing_ok=True)
+
+def default_subscribers() -> list:
+    "What every run leaves behind, in the order the subscribers are called."
+    return [RunLock(), EarlyStopping(), Checkpoints(), RunRecord(), TensorBoardLog(), ConsoleLog()]
 
 # %% ../nbs/05_train.ipynb #e2a9ebc1
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
@@ -371,7 +496,7 @@ class Training:
     def __init__(self, config_file=None, overrides=(), resume=None):
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
         self.config_file = config_file
-        self.stop_reason, self.resume_ckpt, self.results, self.built, self.writer = None, None, None, False, None
+        self.stop_reason, self.resume_ckpt, self.results, self.built, self.stopped = None, None, None, False, False
         if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides, files=True), None
         else:
             if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
@@ -379,10 +504,11 @@ class Training:
             self.cfg = resume_config(self.run_dir, self.overrides)
             self.resume_from = load_checkpoint(self.resume_ckpt)
             check_unfinished(self.resume_from, self.cfg.training.num_epochs, self.run_dir)
+        self.subscribers = [s.attach(self) for s in default_subscribers()]  # before any of the caller's
 
-    def on(self, event: str, fn):
-        "Subscribe `fn` to `event`."
-        return self.events.on(event, fn)
+    def on(self, event: str, fn, every_rank: bool = False):
+        "Subscribe `fn` to `event` (in the main process only, unless `every_rank`)."
+        return self.events.on(event, fn, every_rank)
 
     def request_stop(self, reason: str = 'stopped'):
         "Stop at the end of the current batch, saving `last.pt`."
@@ -423,6 +549,7 @@ class Training:
         self.device = self.dist.device
         if self.run_dir is None: check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
         if not self.dist.is_main: logger.setLevel(logging.WARNING)
+        self.events.is_main = self.dist.is_main
 
     def _build_data(self):
         "Find the samples, resolve the config for them, and make this process's loaders."
@@ -550,9 +677,8 @@ def train_epoch(self: Training, epoch: int) -> bool:
         st.batch += 1
         if boundary:
             self._optimizer_step()
-            if self.writer is not None and st.global_step % t.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), st.global_step)
         loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
-        if self.dist.is_main: self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st.batch, num_batches=n_batches, loss=loss.detach())
+        self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st.batch, num_batches=n_batches, loss=loss.detach())
         if boundary and st.batch < n_batches and self._stop_agreed():
             self._stop.set()
             st.partial = {'loss_sum': loss_sum.item(), 'correct': int(correct.item()), 'seen': seen}
@@ -635,7 +761,8 @@ def _improved(self: Training, value: float) -> bool:
     return value > best + delta if monitor_mode(self.cfg.training.monitor) == 'max' else value < best - delta
 
 @patch
-def _end_epoch(self: Training, epoch, seconds, writer):
+def _end_epoch(self: Training, epoch, seconds):
+    "Evaluate on val, add the epoch's row to the history, step the schedule, and publish `on_epoch_end` to the subscribers."
     st, cfg = self.state, self.cfg
     val = self.evaluate_split('val')
     lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
@@ -646,23 +773,11 @@ def _end_epoch(self: Training, epoch, seconds, writer):
     self.schedule.step_epoch(value)
     st.history.append(row); st.epoch = epoch + 1; st.batch = 0; st.epoch_generator = None
     improved = self._improved(value)
-    if improved: st.best, st.best_epoch, st.bad_epochs = value, epoch + 1, 0
-    else: st.bad_epochs += 1
-    patience = cfg.training.early_stopping.patience
-    if patience is not None and st.bad_epochs >= patience and epoch + 1 < cfg.training.num_epochs: st.early_stopped = epoch + 1
-    self._save('last.pt', *(['best.pt'] if improved else []))
-    if writer is not None:
-        for split in ('train', 'val'):
-            for k in ('loss', 'acc'): writer.add_scalar(f'{k}/{split}', row[f'{split}_{k}'], epoch + 1)
-        for name, lr in lrs.items(): writer.add_scalar(f'lr/{name}', lr, epoch + 1)
-        for k, v in extra.items(): writer.add_scalar(f'{k[4:]}/val', v, epoch + 1)
-    logger.info(f"epoch {epoch + 1}/{cfg.training.num_epochs} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f} | "
-                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}{''.join(f' {k[4:]} {v:.4f}' for k, v in extra.items())} | lr {row['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
-    if st.early_stopped: logger.info(f"early stopping: {cfg.training.monitor} has not improved for {st.bad_epochs} epochs")
-    if self.dist.is_main: self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st.history)
+    if improved: st.best, st.best_epoch = value, epoch + 1
+    self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st.history, improved=improved, lrs=lrs, seconds=seconds)
 
 @patch
-def _final_reports(self: Training, writer) -> dict:
+def _final_reports(self: Training) -> dict:
     best = load_checkpoint(self.rundir.best, map_location=self.device)
     self.model.load_state_dict(best['model'])
     if self.ema is not None: self.ema.module.load_state_dict(best['ema'])
@@ -671,8 +786,8 @@ def _final_reports(self: Training, writer) -> dict:
     results = {}
     for split, r in evals.items():
         if self.dist.is_main:
-            write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes, writer, self.state.epoch)
-            write_calibration_report(self.run_dir, split, r['logits'], r['y_true'], temperature, writer, self.state.epoch)
+            write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes)
+            write_calibration_report(self.run_dir, split, r['logits'], r['y_true'], temperature)
         results[split] = {'loss': r['loss'], 'acc': r['acc'], **compute_metrics(self.extra_metrics, r)}
         if self.dist.is_main: self.rundir.write_metrics(split, results[split], checkpoint='best.pt', epoch=best['epoch'], images=len(r['y_true']),
                                                         temperature=temperature, source='training')
@@ -738,26 +853,6 @@ def plot_lr_find(result: dict):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_train.ipynb #3d301be6
-class RunLock:
-    "While the main process trains: `lock.json` (PID, host, start), refreshed every `HEARTBEAT` s, and `logs/history.csv` after each epoch."
-    def __init__(self, training, heartbeat: float = HEARTBEAT):
-        self.training, self.path, self.heartbeat, self.done = training, training.rundir.lock, heartbeat, threading.Event()
-    def __enter__(self):
-        self.training.rundir.write_lock(self.heartbeat)
-        self.training.on('on_epoch_end', self.epoch_end)
-        self.thread = threading.Thread(target=self.beat, name='imgcls-heartbeat', daemon=True)
-        self.thread.start()
-        return self
-    def beat(self):
-        while not self.done.wait(self.heartbeat):
-            with contextlib.suppress(OSError): os.utime(self.path)
-    def epoch_end(self, history, **kw):
-        if not self.done.is_set(): self.training.rundir.write_history(history)
-    def __exit__(self, *exc):
-        self.done.set(); self.thread.join()
-        self.path.unlink(missing_ok=True)
-
 # %% ../nbs/05_train.ipynb #bb1ce8b1
 def epoch_position(state: TrainingState) -> str:
     "Where a run stands, counting epochs and batches from 1 as the logs do: `epoch 3, batch 4` or `the end of epoch 2`."
@@ -768,49 +863,29 @@ def epoch_position(state: TrainingState) -> str:
 def _run(self: Training) -> Path:
     self.build()
     self._start()
-    main = self.dist.is_main
-    with log_to_file(self.rundir.train_log) if main else contextlib.nullcontext(), RunLock(self) if main else contextlib.nullcontext():
-        writer = self.writer = _writer(self) if main else None
-        try: self._loop(writer)
-        except BaseException:
-            if main: write_summary(self.run_dir, self, 'failed')
-            raise
-        finally:
-            if writer is not None: writer.close(); self.writer = None
-    if main: self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=self.state.history, results=self.results)
+    with contextlib.ExitStack() as stack:
+        if self.dist.is_main:
+            for s in self.subscribers: stack.enter_context(s)  # set up in order; torn down in reverse, however the run ends
+        self._loop()
     return self.run_dir
 
 @patch
-def _loop(self: Training, writer):
-    cfg, st, main = self.cfg, self.state, self.dist.is_main
-    where = f"resuming run {self.run_dir}, stopped at {epoch_position(st)}" if self.resume_ckpt else f"starting run {self.run_dir}"
-    logger.info(f"{where} | device {self.device}"
-                f"{f' x {self.dist.world} processes' if self.dist.world > 1 else ''} | precision {self.amp_dtype or torch.float32} | "
-                f"{len(self.data.classes)} classes | {sum(len(l.dataset) for l in self.data.eval_loaders.values())} images")
+def _loop(self: Training):
+    cfg, st = self.cfg, self.state
     self._wrap(self._backbone_frozen(st.epoch))
-    logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(self.model, cfg.transforms.train.resize))}")
-    logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(self.data)}")
-    if main: write_summary(self.run_dir, self, 'running')
-    if main: self.events.emit('on_train_begin', training=self)
+    self.events.emit('on_train_begin', training=self)
     for epoch in range(st.epoch, cfg.training.num_epochs):
         t0 = time.perf_counter()
         if not self.train_epoch(epoch): break
-        self._end_epoch(epoch, time.perf_counter() - t0, writer)
+        self._end_epoch(epoch, time.perf_counter() - t0)
         if st.early_stopped or self.dist.any(self._stop.is_set()): break
-    stopped = self._stop.is_set() and st.epoch < cfg.training.num_epochs and not st.early_stopped
-    if stopped:
+    self.stopped = self._stop.is_set() and st.epoch < cfg.training.num_epochs and not st.early_stopped
+    if self.stopped:
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
         logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. Resume with: {self.rundir.resume_command()}")
-    else:
-        self.results = self._final_reports(writer)
-        if writer is not None: _log_hparams(writer, cfg, st, self.results)
-    if main: write_summary(self.run_dir, self, self.stop_reason if stopped else 'completed')
-
-def _writer(training):
-    from torch.utils.tensorboard import SummaryWriter
-    resumed = training.resume_ckpt is not None
-    return SummaryWriter(str(training.rundir.tensorboard), purge_step=training.state.epoch + 1 if resumed else None)
+    else: self.results = self._final_reports()
+    self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=st.history, results=self.results)
 
 def _log_hparams(writer, cfg, st, results):
     "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."

@@ -3,7 +3,8 @@ import csv, hashlib, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, small_digits, voila, served_page, count_images, write_quick_config, SLOW
+from imgcls.testing import quick_config
+from helpers import imgcls, small_digits, voila, served_page, count_images, SLOW
 
 CLEANER_NB = Path(__file__).parent/'audit_cleaner.ipynb'
 QUICK = ['model.architecture=simple_cnn', 'training.num_epochs=1', 'training.batch_size=16', 'data.num_workers=0',
@@ -94,7 +95,7 @@ def test_audit_help_does_not_import_torch():
 def cleaner_url(audited, tmp_path):
     "Voila serving tests/audit_cleaner.ipynb: a panel from a quick config on the audited data, its Audit tab open on the audit."
     work, data, run = audited[:3]
-    config = write_quick_config(tmp_path/'panel.yaml', data, work/'runs', 'model: {architecture: simple_cnn}\ntraining: {num_epochs: 1, batch_size: 16}\n')
+    config = quick_config(tmp_path/'panel.yaml', data, work/'runs', 'model: {architecture: simple_cnn}\ntraining: {num_epochs: 1, batch_size: 16}\n')
     with voila(CLEANER_NB, tmp_path, {'IMGCLS_AUDIT_RUN': str(run), 'IMGCLS_AUDIT_CONFIG': str(config)}) as url: yield url
 
 

@@ -1,7 +1,7 @@
 "The `imgcls` command line, run as a user runs it: in a subprocess."
 import subprocess, sys
 import yaml
-from conftest import imgcls, help_text, TRAINED_OVERRIDES
+from helpers import imgcls, help_text, TRAINED_OVERRIDES
 
 RUN_FILES = ['config.json', 'config.yaml', 'metrics/train.json', 'metrics/val.json', 'logs/classification_report_train.txt', 'logs/classification_report_val.txt', 'logs/history.csv', 'logs/most_confused_train.txt',
              'logs/most_confused_val.txt', 'logs/train.log', 'plots/confusion_matrix_train.png', 'plots/confusion_matrix_train_normalized.png',
@@ -38,13 +38,13 @@ def test_same_overrides_never_overwrite_a_run(tmp_path, trained_run, run_copy):
     assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == [trained_run.dir.name, trained_run.dir.name + '_2']
 
 
-def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_config):
+def test_user_errors_are_one_line_with_exit_code_2(tmp_path, quick_yaml):
     cases = [(['train', 'optimizer.lrr=0.1'], 'Did you mean `optimizer.lr`?'),
              (['train', 'training.batch_size=big'], 'expects int'),
              (['train', 'data.data_dir=/no/such/dir'], '/no/such/dir'),
              (['train', '--config', tmp_path/'missing.yaml'], 'Config file not found'),
-             (['train', '--config', quick_config, 'model.architecture=resnet19'], 'Did you mean resnet18'),
-             (['train', '--config', quick_config, 'model.num_classes=3'], 'model.num_classes=3'),
+             (['train', '--config', quick_yaml, 'model.architecture=resnet19'], 'Did you mean resnet18'),
+             (['train', '--config', quick_yaml, 'model.num_classes=3'], 'model.num_classes=3'),
              (['infer', '--run', tmp_path], 'is not a run folder'),
              (['train', '--resume', tmp_path/'nope'], 'does not exist')]
     for argv, expected in cases:
@@ -59,8 +59,8 @@ def test_bad_argument_exits_2_with_usage():
     assert res.returncode == 2 and 'usage: imgcls' in res.stderr
 
 
-def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_config, trained_run):
-    imgcls('train', '--config', quick_config, '--no-progress', 'model.architecture=tiny_net', 'training.num_epochs=1')
+def test_custom_models_train_by_name_from_the_cli(tmp_path, quick_yaml, trained_run):
+    imgcls('train', '--config', quick_yaml, '--no-progress', 'model.architecture=tiny_net', 'training.num_epochs=1')
     for arch, run in (('tiny_net', tmp_path/'runs'/'quick_arch_tiny_net_epochs_1'), ('simple_cnn', trained_run.dir)):  # the shared run names simple_cnn
         assert 'status: completed' in (run/'summary.txt').read_text()
         assert yaml.safe_load((run/'config.yaml').read_text())['model']['architecture'] == arch

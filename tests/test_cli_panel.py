@@ -2,7 +2,7 @@
 import os, signal, socket, subprocess, time
 import pytest
 
-from conftest import IMGCLS, SLOW, free_port
+from helpers import IMGCLS, SLOW, free_port
 
 
 def port_open(port: int) -> bool:

@@ -1,6 +1,6 @@
 "A key misspelt the way other tools spell it fails at once, with one line naming the imgcls key, and makes no run folder."
 import pytest
-from conftest import imgcls
+from helpers import imgcls
 
 
 @pytest.mark.parametrize('given, meant', [('optimizer.learning_rate=0.1', 'optimizer.lr'), ('epochs=5', 'training.num_epochs')])

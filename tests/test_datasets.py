@@ -3,7 +3,7 @@ import functools, http.server, io, threading, zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import imgcls, count_images, digits_size
+from helpers import imgcls, count_images, digits_size
 
 
 PER_CLASS = 12  # images per class and split in the stand-in zip

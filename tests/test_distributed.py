@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from conftest import imgcls, free_port, count_images, IMGCLS
+from helpers import imgcls, free_port, count_images, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 
 RUN = [sys.executable, '-m', 'torch.distributed.run']
@@ -18,8 +18,8 @@ def torchrun(*args, check=True, launcher=TORCHRUN, program=IMGCLS, timeout=600):
     return res
 
 
-def test_two_processes_train_one_run_folder(tmp_path, quick_config):
-    torchrun('train', '--config', quick_config, '--no-progress', 'training.num_epochs=4', 'training.batch_size=32')
+def test_two_processes_train_one_run_folder(tmp_path, quick_yaml):
+    torchrun('train', '--config', quick_yaml, '--no-progress', 'training.num_epochs=4', 'training.batch_size=32')
     runs = list((tmp_path/'runs').iterdir())
     assert [r.name for r in runs] == ['quick_epochs_4_batch_32']  # only rank 0 created a folder
     run = runs[0]
@@ -35,8 +35,8 @@ def test_two_processes_train_one_run_folder(tmp_path, quick_config):
     assert float(res.stdout.split()[-1]) > 0.8
 
 
-def test_distributed_resume_continues_the_run(tmp_path, quick_config):
-    torchrun('train', '--config', quick_config, '--no-progress', 'training.num_epochs=2')
+def test_distributed_resume_continues_the_run(tmp_path, quick_yaml):
+    torchrun('train', '--config', quick_yaml, '--no-progress', 'training.num_epochs=2')
     run = tmp_path/'runs'/'quick_epochs_2'
     torchrun('train', '--resume', run, '--no-progress', 'training.num_epochs=3')
     ck = load_checkpoint(run/'weights'/'last.pt')
@@ -45,9 +45,9 @@ def test_distributed_resume_continues_the_run(tmp_path, quick_config):
     assert res.returncode == 2 and 'same number' in res.stderr
 
 
-def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_config):
+def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_yaml):
     "DDP is built after freezing and rebuilt when the backbone unfreezes (it failed with 'Expected to have finished reduction')."
-    torchrun('train', '--config', quick_config, '--no-progress', 'model.freeze_backbone=true', 'model.unfreeze_after=1', 'training.num_epochs=2')
+    torchrun('train', '--config', quick_yaml, '--no-progress', 'model.freeze_backbone=true', 'model.unfreeze_after=1', 'training.num_epochs=2')
     run = tmp_path/'runs'/'quick_freeze_backbone_true_unfreeze_after_1_epochs_2'
     assert 'status: completed' in (run/'summary.txt').read_text()
     assert 'unfreezing the backbone at epoch 2' in (run/'logs'/'train.log').read_text()
@@ -56,9 +56,9 @@ def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_config):
     assert torch.equal(rng[0]['generator'], rng[1]['generator'])  # and all share the shuffle of each epoch
 
 
-def test_hot_loop_communicates_once_per_optimiser_step(tmp_path, quick_config, digits):
+def test_hot_loop_communicates_once_per_optimiser_step(tmp_path, quick_yaml, digits):
     "With grad_accum=2, gradients are exchanged once per optimiser step, the stop flag every `stop_check_every` steps, and the process group is left."
-    res = torchrun(quick_config, 'training.num_epochs=1', 'training.grad_accum=2', 'training.batch_size=16', program=[str(Path(__file__).parent/'ddp_probe.py')])
+    res = torchrun(quick_yaml, 'training.num_epochs=1', 'training.grad_accum=2', 'training.batch_size=16', program=[str(Path(__file__).parent/'ddp_probe.py')])
     counts = json.loads(res.stdout.strip().splitlines()[-1])
     batches = math.ceil(math.ceil(count_images(digits/'train') / 2) / 16)  # per process: 2 processes share train/, 16 images a batch
     assert counts['batches'] == batches and counts['steps'] == math.ceil(batches / 2), counts  # one optimiser step per 2 batches
@@ -88,10 +88,10 @@ def test_eval_split_smaller_than_the_world(tmp_path):
     assert 'status: completed' in (run/'summary.txt').read_text() and 'processes: 3' in (run/'summary.txt').read_text()
 
 
-def test_two_nodes_train_one_run_folder(tmp_path, quick_config):
+def test_two_nodes_train_one_run_folder(tmp_path, quick_yaml):
     "Two torchrun launchers, one process each, joined by c10d rendezvous on 127.0.0.1: the same path as two machines."
     node = [*RUN, '--nnodes=2', '--nproc_per_node=1', '--rdzv-backend=c10d', f'--rdzv-endpoint=127.0.0.1:{free_port()}', '--rdzv-id=imgcls-test',
-            *IMGCLS, 'train', '--config', str(quick_config), '--no-progress', 'training.num_epochs=2']
+            *IMGCLS, 'train', '--config', str(quick_yaml), '--no-progress', 'training.num_epochs=2']
     nodes = [subprocess.Popen(node, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in nodes]
     assert [p.returncode for p in nodes] == [0, 0], [err[-3000:] for _, err in outs]

@@ -4,7 +4,7 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest, torch
 from torch import nn
-from conftest import imgcls, count_images
+from helpers import imgcls, count_images
 from imgcls.data import build_data
 from imgcls.inference import load_run, export_run
 from imgcls.config import register_model, MODELS
@@ -36,9 +36,9 @@ def _check_parity(run):
 
 
 @pytest.mark.parametrize('arch', ['resnet18', 'custom'])
-def test_onnx_parity_on_the_test_split(arch, quick_config, custom_model):
+def test_onnx_parity_on_the_test_split(arch, quick_yaml, custom_model):
     arch = custom_model if arch == 'custom' else arch
-    run_dir = train(quick_config, [f'model.architecture={arch}', 'training.num_epochs=1'])
+    run_dir = train(quick_yaml, [f'model.architecture={arch}', 'training.num_epochs=1'])
     _check_parity(load_run(run_dir))
 
 

@@ -3,7 +3,8 @@ import os, shutil, subprocess, sys, textwrap
 from pathlib import Path
 import pytest
 import yaml
-from conftest import imgcls, write_quick_config
+from imgcls.testing import quick_config
+from helpers import imgcls
 
 PLUGIN = textwrap.dedent('''\
     "Registers one of each extension point, and notes each import in a file."
@@ -47,7 +48,7 @@ def plugin_config(tmp_path, digits):
     "A config in its own folder that imports `my_parts.py` beside it, and the plugin's import log."
     folder = tmp_path/'project'; folder.mkdir()
     (folder/'my_parts.py').write_text(PLUGIN)
-    cfg = write_quick_config(folder/'cfg.yaml', digits, tmp_path/'runs', 'imports: [my_parts.py]\ntraining: {num_epochs: 1}\n')
+    cfg = quick_config(folder/'cfg.yaml', digits, tmp_path/'runs', 'imports: [my_parts.py]\ntraining: {num_epochs: 1}\n')
     return cfg, tmp_path/'plugin.log'
 
 
@@ -103,7 +104,7 @@ def test_opening_a_run_never_runs_code_that_came_with_it(tmp_path, run_copy, tra
     assert not marker.exists()
 
 
-def test_entry_point_plugins_load_on_a_missing_name_and_never_for_help(tmp_path, quick_config):
+def test_entry_point_plugins_load_on_a_missing_name_and_never_for_help(tmp_path, quick_yaml):
     site = tmp_path/'site'
     dist = site/'imgcls_fake_plugin-0.1.dist-info'; dist.mkdir(parents=True)
     (dist/'METADATA').write_text('Metadata-Version: 2.1\nName: imgcls-fake-plugin\nVersion: 0.1\n')
@@ -113,22 +114,22 @@ def test_entry_point_plugins_load_on_a_missing_name_and_never_for_help(tmp_path,
     e = env(PYTHONPATH=site, PLUGIN_LOG=log)
     for argv in (['--help'], ['train', '--help'], ['infer', '--help']): imgcls(*argv, env=e)
     assert not log.exists()
-    imgcls('train', '--config', quick_config, '--no-progress', 'training.num_epochs=1', env=e)
+    imgcls('train', '--config', quick_yaml, '--no-progress', 'training.num_epochs=1', env=e)
     assert not log.exists()  # every name was known: no plugin loaded
-    imgcls('train', '--config', quick_config, '--no-progress', *USES_EVERY_POINT, env=e)
+    imgcls('train', '--config', quick_yaml, '--no-progress', *USES_EVERY_POINT, env=e)
     assert log.read_text() == 'imported\n'
     (site/'fake_plugin_parts.py').write_text('raise ImportError("needs libfoo")\n')
-    res = imgcls('train', '--config', quick_config, 'model.architecture=plug_net', env=e, check=False)
+    res = imgcls('train', '--config', quick_yaml, 'model.architecture=plug_net', env=e, check=False)
     assert res.returncode == 2 and "Plugin 'fake'" in res.stderr and 'needs libfoo' in res.stderr, res.stderr
 
 
-def test_a_failing_import_names_the_module_and_the_key(tmp_path, quick_config):
+def test_a_failing_import_names_the_module_and_the_key(tmp_path, quick_yaml):
     (tmp_path/'broken_parts.py').write_text('import no_such_dependency_xyz\n')
     cfg = tmp_path/'cfg.yaml'
-    cfg.write_text(quick_config.read_text() + 'imports: [broken_parts.py]\n')
+    cfg.write_text(quick_yaml.read_text() + 'imports: [broken_parts.py]\n')
     res = imgcls('train', '--config', cfg, check=False)
     assert res.returncode == 2 and 'broken_parts.py' in res.stderr and '`imports:`' in res.stderr and 'no_such_dependency_xyz' in res.stderr, res.stderr
-    res = imgcls('train', '--config', quick_config, 'imports=[not_installed_parts]', check=False, cwd=tmp_path)
+    res = imgcls('train', '--config', quick_yaml, 'imports=[not_installed_parts]', check=False, cwd=tmp_path)
     assert res.returncode == 2 and "Module 'not_installed_parts'" in res.stderr, res.stderr
 
 

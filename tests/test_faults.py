@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import pytest
 import torch
-from conftest import imgcls, wait_for, count_images, digits_size, IMGCLS
+from helpers import imgcls, wait_for, count_images, digits_size, IMGCLS
 from test_distributed import TORCHRUN
 from test_resume import _history
 from imgcls.checkpointing import load_checkpoint
@@ -41,21 +41,21 @@ def tmpfs(path, size: str):
 
 
 # ----- the run folder
-def test_runs_dir_that_is_a_file_fails_before_training(tmp_path, quick_config):
+def test_runs_dir_that_is_a_file_fails_before_training(tmp_path, quick_yaml):
     (tmp_path/'runs_file').write_text('not a folder')
-    res = imgcls('train', '--config', quick_config, *TINY, f'output.runs_dir={tmp_path/"runs_file"}', check=False)
+    res = imgcls('train', '--config', quick_yaml, *TINY, f'output.runs_dir={tmp_path/"runs_file"}', check=False)
     _one_line_error(res, f'output.runs_dir={tmp_path/"runs_file"} is a file, not a folder')
     assert 'epoch' not in res.stderr
 
 
-def test_runs_dir_that_is_not_writable_fails_before_training(tmp_path, quick_config):
+def test_runs_dir_that_is_not_writable_fails_before_training(tmp_path, quick_yaml):
     ro = tmp_path/'ro'
     if os.geteuid() != 0:
         ro.mkdir(); ro.chmod(0o555); ctx = None
     else: ctx = tmpfs(ro, '1m')  # root writes through permissions: a read-only mount is what stops it
     with (ctx or _nothing()):
         if ctx is not None: subprocess.run(['mount', '-o', 'remount,ro', str(ro)], check=True)
-        res = imgcls('train', '--config', quick_config, *TINY, f'output.runs_dir={ro/"runs"}', check=False)
+        res = imgcls('train', '--config', quick_yaml, *TINY, f'output.runs_dir={ro/"runs"}', check=False)
     _one_line_error(res, f'Cannot write run folders into output.runs_dir={ro/"runs"}', 'writable folder')
 
 
@@ -157,9 +157,9 @@ def test_val_and_test_may_lack_some_of_trains_classes(tmp_path, small_digits):
 
 
 # ----- pretrained weights that are not there
-def test_missing_pretrained_weights_offline_name_the_file_and_the_fix(tmp_path, quick_config):
+def test_missing_pretrained_weights_offline_name_the_file_and_the_fix(tmp_path, quick_yaml):
     env = {**os.environ, 'TORCH_HOME': str(tmp_path/'torch'), 'https_proxy': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9'}
-    res = imgcls('train', '--config', quick_config, 'model.architecture=resnet18', 'model.weights=DEFAULT', check=False, env=env)
+    res = imgcls('train', '--config', quick_yaml, 'model.architecture=resnet18', 'model.weights=DEFAULT', check=False, env=env)
     cached = tmp_path/'torch'/'hub'/'checkpoints'/'resnet18-f37072fd.pth'
     _one_line_error(res, 'https://download.pytorch.org/models/resnet18-f37072fd.pth', f'save it as {cached}', 'model.weights')
     assert not list((tmp_path/'runs').glob('*/config.yaml'))  # no run folder for a run that never started

@@ -2,7 +2,7 @@
 import os, shutil
 from pathlib import Path
 import pytest, torch
-from conftest import small_digits
+from helpers import small_digits
 from imgcls.checkpointing import load_checkpoint
 from imgcls.inference import load_run, evaluate_run
 from imgcls.runs import list_runs

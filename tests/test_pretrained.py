@@ -4,7 +4,8 @@ import os, shutil
 from pathlib import Path
 import pytest
 import torch, torchvision
-from conftest import imgcls, write_quick_config, count_images
+from imgcls.testing import quick_config
+from helpers import imgcls, count_images
 from imgcls.checkpointing import load_checkpoint
 from imgcls.config import load_config
 from imgcls.models import weights_cache_path, split_parameters, build_model
@@ -97,7 +98,7 @@ def test_frozen_then_unfrozen_pretrained_backbone(tmp_path, torch_home, two_digi
 def test_the_panels_weights_field_trains_a_pretrained_run(tmp_path, torch_home, two_digits):
     from imgcls.widgets import TrainingPanel
     config = tmp_path/'panel.yaml'
-    write_quick_config(config, two_digits, tmp_path/'runs', 'training: {num_epochs: 1, batch_size: 4}\n', resize=32)
+    quick_config(config, two_digits, tmp_path/'runs', 'training: {num_epochs: 1, batch_size: 4}\n', resize=32)
     panel = TrainingPanel(str(config))
     panel.picker.value = 'resnet18'
     assert 'DEFAULT' in panel['model.weights'].options and 'IMAGENET1K_V1' in panel['model.weights'].options

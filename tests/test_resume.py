@@ -1,7 +1,7 @@
 "Interrupting a real training process and resuming it gives bitwise the run that was never interrupted."
 import math, os, re, signal, subprocess, threading
 import torch
-from conftest import imgcls, wait_for, count_images, IMGCLS
+from helpers import imgcls, wait_for, count_images, IMGCLS
 from imgcls.checkpointing import load_checkpoint
 from imgcls.config import run_name
 
@@ -27,13 +27,13 @@ class BatchesSeen:
         return int(counts[-1]) if counts else 0
 
 
-def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_config, digits):
-    imgcls('train', '--config', quick_config, '--no-progress', *OVERRIDES)
-    full = tmp_path/'runs'/run_name(OVERRIDES, quick_config)
+def test_sigterm_saves_last_pt_and_resume_is_exact(tmp_path, quick_yaml, digits):
+    imgcls('train', '--config', quick_yaml, '--no-progress', *OVERRIDES)
+    full = tmp_path/'runs'/run_name(OVERRIDES, quick_yaml)
     stopped = full.with_name(full.name + '_2')
     batches = math.ceil(count_images(digits/'train') / BATCH_SIZE)  # batches per epoch
     stop_after = batches // 3  # observed in the second epoch's progress bar: well before its end
-    proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_config), *OVERRIDES],  # with progress bars on stderr
+    proc = subprocess.Popen([*IMGCLS, 'train', '--config', str(quick_yaml), *OVERRIDES],  # with progress bars on stderr
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seen = BatchesSeen(proc)
     try:

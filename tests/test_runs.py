@@ -2,7 +2,8 @@
 import json, os, signal, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import imgcls, small_digits, wait_for, write_quick_config, IMGCLS
+from imgcls.testing import quick_config
+from helpers import imgcls, small_digits, wait_for, IMGCLS
 
 
 def _rows(runs_dir, *args) -> dict:
@@ -14,7 +15,7 @@ def runs_dir(tmp_path_factory, digits):
     "A runs folder with a completed run, a stopped run and two folders that are not runs."
     d = tmp_path_factory.mktemp('runs')
     cfg = d/'exp.yaml'
-    write_quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\n')
+    quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\n')
     imgcls('train', '--config', cfg, '--no-progress', 'training.num_epochs=1')
     from imgcls.train import Training
     t = Training(cfg, ['training.num_epochs=5'])

@@ -3,7 +3,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import imgcls, served_page, voila, write_quick_config, IMGCLS, SLOW
+from imgcls.testing import quick_config
+from helpers import imgcls, served_page, voila, IMGCLS, SLOW
 
 BROWSER_NB = Path(__file__).parent/'runs_browser.ipynb'
 
@@ -13,7 +14,7 @@ def runs(tmp_path_factory, digits):
     "Two finished runs that differ in the learning rate, and the config that made them."
     d = tmp_path_factory.mktemp('browse')
     cfg = d/'quick.yaml'
-    write_quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\ntraining: {num_epochs: 1}\n')
+    quick_config(cfg, digits, d/'runs', 'model: {architecture: tiny_net}\ntraining: {num_epochs: 1}\n')
     imgcls('train', '--config', cfg, '--no-progress')
     imgcls('train', '--config', cfg, '--no-progress', 'optimizer.lr=0.01')
     return cfg, d/'runs'

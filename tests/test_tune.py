@@ -2,13 +2,14 @@
 import os, shutil, signal, socket, subprocess, tempfile, time
 from pathlib import Path
 import pytest
-from conftest import IMGCLS, imgcls, help_text, write_quick_config
+from imgcls.testing import quick_config
+from helpers import IMGCLS, imgcls, help_text
 
 optuna = pytest.importorskip('optuna')
 
 
 def tune_yaml(tmp_path, digits, trials=4, epochs=1, pruner='median', heartbeat=2) -> Path:
-    return write_quick_config(tmp_path/'tune.yaml', digits, tmp_path/'runs', f"""training: {{num_epochs: {epochs}, batch_size: 64}}
+    return quick_config(tmp_path/'tune.yaml', digits, tmp_path/'runs', f"""training: {{num_epochs: {epochs}, batch_size: 64}}
 tune:
   study: sweep
   trials: {trials}
@@ -126,7 +127,7 @@ def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_c
     monkeypatch.chdir(tmp_path)
     temps = lambda: set(Path(tempfile.gettempdir()).glob('imgcls-tune-*'))
     before = temps()
-    panel = Panel(write_quick_config(tmp_path/'panel.yaml', digits, extra='training: {num_epochs: 1}\n'))
+    panel = Panel(quick_config(tmp_path/'panel.yaml', digits, extra='training: {num_epochs: 1}\n'))
     tp = panel.tune
     tp.study.value, tp.trials.value = 'tab', 2
     assert 'each trial trains 1 epoch (<code>training.num_epochs</code> from' in tp.plan.value and 'panel.yaml' in tp.plan.value

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from conftest import served_page, voila, write_quick_config, SLOW
+from imgcls.testing import quick_config
+from helpers import served_page, voila, SLOW
 
 PANEL_NB = Path(__file__).parent/'widgets_panel.ipynb'
 
@@ -13,7 +14,7 @@ def runs(tmp_path_factory, digits):
     "A quick config (16 px digits, no worker processes) and the folder its runs go to."
     d = tmp_path_factory.mktemp('panel')
     cfg = d/'quick.yaml'
-    write_quick_config(cfg, digits, d/'runs')
+    quick_config(cfg, digits, d/'runs')
     return cfg, d/'runs'
 
 

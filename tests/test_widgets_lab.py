@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import expect
 from imgcls.config import run_name
 
-from conftest import free_port, wait_for_port, write_quick_config, SLOW
+from imgcls.testing import quick_config
+from helpers import free_port, wait_for_port, SLOW
 from test_widgets_browser import count_curve_updates, set_text
 
 
@@ -13,7 +14,7 @@ from test_widgets_browser import count_curve_updates, set_text
 def lab(tmp_path_factory, digits):
     "JupyterLab on a free port of 127.0.0.1, in a folder with a notebook that shows the panel on a quick 2-epoch config; stopped by PID."
     work, port = tmp_path_factory.mktemp('lab'), free_port()
-    write_quick_config(work/'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
+    quick_config(work/'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
     cell = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': "from imgcls.panel import Panel\nPanel('quick.yaml')"}
     (work/'panel.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
                                                 'nbformat': 4, 'nbformat_minor': 5}))
