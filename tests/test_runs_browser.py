@@ -1,4 +1,4 @@
-"""The runs browser (`imgcls.runs.RunsBrowser`) end to end: Voila serves it, headless Chromium reads and clicks it."""
+"""The runs browser (`imgcls.panel.RunsBrowser`) end to end: Voila serves it, headless Chromium reads and clicks it."""
 import subprocess
 from pathlib import Path
 
