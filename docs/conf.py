@@ -1,4 +1,5 @@
 """Sphinx settings for the offline docs site; `bash scripts/docs.sh` builds it from `_docsrc/` into `_site/`."""
+
 from pathlib import Path
 from nbdev.config import get_config
 
@@ -19,6 +20,6 @@ html_css_files = ['custom.css']
 html_copy_source = False
 
 # ipywidgets from their saved state, with the JavaScript bundled by scripts/docs.sh instead of fetched from a CDN
-if (Path(__file__).parent/'_vendor/ipywidgets/embed-amd.js').exists():
+if (Path(__file__).parent / '_vendor/ipywidgets/embed-amd.js').exists():
     html_static_path.append('_vendor')
     nb_ipywidgets_js = {'ipywidgets/require.js': {}, 'ipywidgets/embed-amd.js': {}}  # under _static/

@@ -25,40 +25,59 @@ from .inference import load_run, predict_batch
 class AuditError(ValueError):
     "A k-fold or audit request that cannot be carried out, with the fix in its message."
 
+
 class KFoldStopped(AuditError):
     "A k-fold stopped (Ctrl-C, or a stop request) inside a fold; calling it again continues."
+
 
 def data_rows(cfg) -> tuple:
     "(class names, rows `(absolute path, class index, split)`) of the config's data set, splits as training sees them."
     classes, rows, _ = find_data(cfg)
     return classes, [(str(Path(p).absolute()), c, s) for p, c, s in rows]
 
+
 def assign_folds(labels, folds: int, seed: int) -> np.ndarray:
     "The fold (0..folds-1) of each sample: stratified by label, shuffled with `seed`."
     from sklearn.model_selection import StratifiedKFold
+
     labels = np.asarray(labels)
     smallest = np.bincount(labels).min() if len(labels) else 0
-    if folds < 2: raise AuditError(f"--folds {folds}: k-fold needs at least 2 folds.")
-    if smallest < folds: raise AuditError(f"A class has only {smallest} train+val images, fewer than the {folds} folds asked for; use at most {smallest} folds.")
+    if folds < 2:
+        raise AuditError(f"--folds {folds}: k-fold needs at least 2 folds.")
+    if smallest < folds:
+        raise AuditError(
+            f"A class has only {smallest} train+val images, fewer than the {folds} folds asked for; use at most {smallest} folds."
+        )
     out = np.empty(len(labels), dtype=int)
-    for k, (_, held) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels)): out[held] = k
+    for k, (_, held) in enumerate(
+        StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels)
+    ):
+        out[held] = k
     return out
 
 # %% ../nbs/10_audit.ipynb #7b434e14
 def write_fold_csv(path, rows, classes, fold_of, k: int) -> Path:
     "A labels CSV (path, label, split) training on every fold but `k` and validating on fold `k`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix('.tmp')
     with open(tmp, 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['path', 'label', 'split'])
-        for (p, c, _), fold in zip(rows, fold_of): w.writerow([p, classes[c], 'val' if fold == k else 'train'])
+        w = csv.writer(f)
+        w.writerow(['path', 'label', 'split'])
+        for (p, c, _), fold in zip(rows, fold_of):
+            w.writerow([p, classes[c], 'val' if fold == k else 'train'])
     os.replace(tmp, path)
     return path
 
+
 def fold_overrides(root: Path, k: int) -> list:
     "The overrides that make a run fold `k` of the k-fold in `root`."
-    return [f'data.labels_csv={(root/"folds"/f"fold_{k}.csv").absolute()}', 'data.missing_test=val',
-            f'output.runs_dir={root}', f'output.name=fold_{k}']
+    return [
+        f'data.labels_csv={(root / "folds" / f"fold_{k}.csv").absolute()}',
+        'data.missing_test=val',
+        f'output.runs_dir={root}',
+        f'output.name=fold_{k}',
+    ]
 
 # %% ../nbs/10_audit.ipynb #aee3562d
 @torch.inference_mode()
@@ -69,45 +88,58 @@ def embed(run, paths, batch_size: int = 256) -> tuple:
     hook = head.register_forward_hook(lambda mod, inp, out: feats.append(inp[0].flatten(1).float().cpu()))
     try:
         for i in range(0, len(paths), batch_size):
-            probs.append(predict_batch(run, torch.stack([tfm(read_image(p)) for p in paths[i:i + batch_size]])))
-    finally: hook.remove()
-    if not probs: return np.zeros((0, len(run.classes)), np.float32), np.zeros((0, 0), np.float32)
+            probs.append(predict_batch(run, torch.stack([tfm(read_image(p)) for p in paths[i : i + batch_size]])))
+    finally:
+        hook.remove()
+    if not probs:
+        return np.zeros((0, len(run.classes)), np.float32), np.zeros((0, 0), np.float32)
     return torch.cat(probs).numpy(), torch.cat(feats).numpy()
 
 # %% ../nbs/10_audit.ipynb #fae7a4af
 PLAN, OOF, CV = 'kfold.json', 'oof.csv', 'cv.json'
 
+
 def _check_plan(root: Path, plan: dict):
-    path = root/PLAN
+    path = root / PLAN
     if path.is_file():
         old = json.loads(path.read_text())
         if old != plan:
             diff = ', '.join(f'{k} {old.get(k)!r} (now {plan.get(k)!r})' for k in plan if old.get(k) != plan.get(k))
-            raise AuditError(f"{root} holds a k-fold with {diff}. Continue it with the same settings, or pick another name (output.name=...).")
+            raise AuditError(
+                f"{root} holds a k-fold with {diff}. Continue it with the same settings, or pick another name (output.name=...)."
+            )
     else:
         root.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(plan, indent=1))
 
+
 def _read_fold_oof(path) -> list:
-    with open(path, newline='') as f: return list(csv.DictReader(f))
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
+
 
 def _write_csv(path, header, rows) -> Path:
     "Write rows as CSV through a temporary file, so a reader never sees half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
     with open(tmp, 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(header); w.writerows(rows)
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
     os.replace(tmp, path)
     return path
 
 # %% ../nbs/10_audit.ipynb #f9dffb80
 def _train_fold(root: Path, k: int, config_file, overrides, subscribers) -> Training:
     "Train fold `k`, resuming it when it has a checkpoint; returns the finished (or stopped) `Training`."
-    fold_dir = root/f'fold_{k}'
+    fold_dir = root / f'fold_{k}'
     if fold_dir.is_dir() and RunDir(fold_dir).last.is_file():
-        if RunDir(fold_dir).status() == 'running': raise AuditError(f"{fold_dir} is being trained by another process; wait for it or stop it.")
+        if RunDir(fold_dir).status() == 'running':
+            raise AuditError(f"{fold_dir} is being trained by another process; wait for it or stop it.")
         t = Training(resume=fold_dir)
-        if RunDir(fold_dir).status() in ('completed', 'early-stopped'): return t
+        if RunDir(fold_dir).status() in ('completed', 'early-stopped'):
+            return t
         logger.info(f'k-fold: resuming fold {k} from {fold_dir}/weights/last.pt')
     else:
         if fold_dir.exists():
@@ -115,23 +147,31 @@ def _train_fold(root: Path, k: int, config_file, overrides, subscribers) -> Trai
             logger.warning(f'k-fold: {fold_dir} has no checkpoint; moved it to {aside} and training fold {k} again')
             fold_dir.rename(aside)
         t = Training(config_file, [*overrides, *fold_overrides(root, k)])
-    for event, fn in subscribers.items(): t.on(event, fn)
+    for event, fn in subscribers.items():
+        t.on(event, fn)
     t.run()
     return t
+
 
 def _score_fold(fold_dir: Path, classes: list) -> Path:
     "Write `fold_dir/oof.csv`: each held-out image's path, given label and probabilities from the fold's best model."
     run = load_run(fold_dir, 'best', 'auto')
-    with open(run.cfg.data.labels_csv, newline='') as f: held = [r for r in csv.DictReader(f) if r['split'] == 'val']
+    with open(run.cfg.data.labels_csv, newline='') as f:
+        held = [r for r in csv.DictReader(f) if r['split'] == 'val']
     probs, _ = embed(run, [r['path'] for r in held])
     order = [run.classes.index(c) for c in classes]
-    return _write_csv(fold_dir/OOF, ['path', 'label', *classes], [[r['path'], r['label'], *map(float, p[order])] for r, p in zip(held, probs)])
+    return _write_csv(
+        fold_dir / OOF,
+        ['path', 'label', *classes],
+        [[r['path'], r['label'], *map(float, p[order])] for r, p in zip(held, probs)],
+    )
 
 # %% ../nbs/10_audit.ipynb #87e98bfa
 def kfold_dir(config_file=None, overrides=()) -> Path:
     "The folder `kfold` writes for this config: `output.runs_dir/<run name>`."
     cfg = load_config(config_file, overrides)
-    return Path(cfg.output.runs_dir)/run_name(overrides, config_file, cfg.output.name)
+    return Path(cfg.output.runs_dir) / run_name(overrides, config_file, cfg.output.name)
+
 
 def kfold(config_file=None, overrides=(), folds: int = 5, **subscribers) -> Path:
     "Train `folds` models over train + val (stratified, seeded folds), write `oof.csv` and `cv.json`; continue an interrupted k-fold. Returns its folder."
@@ -144,51 +184,80 @@ def kfold(config_file=None, overrides=(), folds: int = 5, **subscribers) -> Path
     pool = [r for r in rows if r[2] in ('train', 'val')]
     fold_of = assign_folds([c for _, c, _ in pool], folds, cfg.seed)
     d = cfg.data
-    _check_plan(root, {'data_dir': str(Path(d.data_dir).absolute()), 'labels_csv': d.labels_csv, 'missing_test': d.missing_test, 'fractions': list(d.fractions),
-                       'folds': folds, 'seed': cfg.seed, 'images': len(pool), 'classes': classes})
+    _check_plan(
+        root,
+        {
+            'data_dir': str(Path(d.data_dir).absolute()),
+            'labels_csv': d.labels_csv,
+            'missing_test': d.missing_test,
+            'fractions': list(d.fractions),
+            'folds': folds,
+            'seed': cfg.seed,
+            'images': len(pool),
+            'classes': classes,
+        },
+    )
     accs, table = [], []
     for k in range(folds):
-        fold_dir = root/f'fold_{k}'
-        if not (fold_dir/OOF).is_file():
-            write_fold_csv(root/'folds'/f'fold_{k}.csv', pool, classes, fold_of, k)
+        fold_dir = root / f'fold_{k}'
+        if not (fold_dir / OOF).is_file():
+            write_fold_csv(root / 'folds' / f'fold_{k}.csv', pool, classes, fold_of, k)
             t = _train_fold(root, k, config_file, overrides, subscribers)
-            if t.stop_reason: raise KFoldStopped(f'k-fold stopped in fold {k}; run it again to continue from {fold_dir}.')
+            if t.stop_reason:
+                raise KFoldStopped(f'k-fold stopped in fold {k}; run it again to continue from {fold_dir}.')
             _score_fold(fold_dir, classes)
-        held = _read_fold_oof(fold_dir/OOF)
+        held = _read_fold_oof(fold_dir / OOF)
         probs = np.array([[float(r[c]) for c in classes] for r in held])
         given = np.array([classes.index(r['label']) for r in held])
         accs.append(float((probs.argmax(1) == given).mean()))
-        table += [[r['path'], split_of.get(r['path'], ''), r['label'], k, classes[p.argmax()], *p] for r, p in zip(held, probs)]
+        table += [
+            [r['path'], split_of.get(r['path'], ''), r['label'], k, classes[p.argmax()], *p]
+            for r, p in zip(held, probs)
+        ]
         logger.info(f'k-fold: fold {k} out-of-fold accuracy {accs[-1]:.4f}')
-    _write_csv(root/OOF, ['path', 'split', 'label', 'fold', 'predicted', *classes], sorted(table))
+    _write_csv(root / OOF, ['path', 'split', 'label', 'fold', 'predicted', *classes], sorted(table))
     cv = {'folds': folds, 'accuracy': accs, 'mean': float(np.mean(accs)), 'sd': float(np.std(accs, ddof=1))}
-    (root/CV).write_text(json.dumps(cv, indent=1))
-    logger.info(f"k-fold: CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {folds} folds ({root/OOF})")
+    (root / CV).write_text(json.dumps(cv, indent=1))
+    logger.info(f"k-fold: CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {folds} folds ({root / OOF})")
     return root
+
 
 def read_oof(root) -> tuple:
     "(class names, rows of `oof.csv` as dicts, probabilities N x C) of a finished k-fold."
-    path = Path(root)/OOF
-    if not path.is_file(): raise AuditError(f"{path} not found: run the k-fold first (imgcls kfold ... or imgcls audit DATA_DIR).")
-    with open(path, newline='') as f: reader = csv.DictReader(f); rows = list(reader)
+    path = Path(root) / OOF
+    if not path.is_file():
+        raise AuditError(f"{path} not found: run the k-fold first (imgcls kfold ... or imgcls audit DATA_DIR).")
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
     classes = reader.fieldnames[5:]
-    return classes, rows, np.array([[float(r[c]) for c in classes] for r in rows], dtype=float).reshape(len(rows), len(classes))
+    return (
+        classes,
+        rows,
+        np.array([[float(r[c]) for c in classes] for r in rows], dtype=float).reshape(len(rows), len(classes)),
+    )
 
 # %% ../nbs/10_audit.ipynb #022c99ba
 ISSUE_COLUMNS = ('path', 'kind', 'given_label', 'suggested_label', 'score', 'related_path')
 KINDS = ('label', 'leak', 'duplicate', 'near_duplicate', 'outlier')
 
+
 def _finding(path, kind, given, suggested, score, related='') -> dict:
     return dict(zip(ISSUE_COLUMNS, (path, kind, given, suggested, round(float(score), 6), related)))
+
 
 def label_issues(classes, rows, probs) -> list:
     "Findings of kind `label` for `oof.csv` rows and their probabilities, most suspect first."
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
+
     labels = np.array([classes.index(r['label']) for r in rows])
     flagged = find_label_issues(labels, probs, n_jobs=1)
     quality = get_label_quality_scores(labels, probs)
-    out = [_finding(rows[i]['path'], 'label', rows[i]['label'], classes[int(probs[i].argmax())], 1 - quality[i]) for i in np.flatnonzero(flagged)]
+    out = [
+        _finding(rows[i]['path'], 'label', rows[i]['label'], classes[int(probs[i].argmax())], 1 - quality[i])
+        for i in np.flatnonzero(flagged)
+    ]
     return sorted(out, key=lambda f: -f['score'])
 
 # %% ../nbs/10_audit.ipynb #9753499b
@@ -196,27 +265,34 @@ def file_hash(path) -> str:
     "SHA-256 of a file's bytes."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
     return h.hexdigest()
+
 
 def _pair_kind(split_a: str, split_b: str, same: str) -> str:
     return 'leak' if 'train' in (split_a, split_b) and {split_a, split_b} != {'train'} else same
 
+
 def _pair(items, i: int, j: int, same: str, score: float) -> dict:
     "A finding for item j of `items` (path, split, label) against item i; a leak names the val/test image, related to the train one."
-    if items[j][1] == 'train' and items[i][1] != 'train': i, j = j, i
+    if items[j][1] == 'train' and items[i][1] != 'train':
+        i, j = j, i
     (pa, sa, la), (pb, sb, lb) = items[j], items[i]
     return _finding(pa, _pair_kind(sa, sb, same), la, lb, score, pb)
+
 
 def exact_duplicates(items) -> list:
     "Findings for files with equal bytes among `items` (path, split, label): each copy against the first (a train one when there is)."
     groups = {}
-    for k, (p, s, _) in enumerate(items): groups.setdefault(file_hash(p), []).append(k)
+    for k, (p, s, _) in enumerate(items):
+        groups.setdefault(file_hash(p), []).append(k)
     out = []
     for ks in groups.values():
         ks = sorted(ks, key=lambda k: items[k][1] != 'train')
         out += [_pair(items, ks[0], k, 'duplicate', 1.0) for k in ks[1:]]
     return out
+
 
 def near_duplicates(items, feats, near: float = 0.99, skip=(), chunk: int = 2048) -> list:
     "Findings for pairs of `items` whose centred features have cosine similarity >= `near`, except pairs in `skip` (sets of two paths)."
@@ -224,15 +300,18 @@ def near_duplicates(items, feats, near: float = 0.99, skip=(), chunk: int = 2048
     f = torch.nn.functional.normalize(f - f.mean(0), dim=1)
     out, skip = [], {frozenset(s) for s in skip}
     for a in range(0, len(f), chunk):
-        sim = f[a:a + chunk] @ f.T
+        sim = f[a : a + chunk] @ f.T
         for i, j in torch.nonzero(sim >= near).tolist():
             i += a
-            if i < j and frozenset((items[i][0], items[j][0])) not in skip: out.append(_pair(items, i, j, 'near_duplicate', sim[i - a, j]))
+            if i < j and frozenset((items[i][0], items[j][0])) not in skip:
+                out.append(_pair(items, i, j, 'near_duplicate', sim[i - a, j]))
     return sorted(out, key=lambda x: -x['score'])
+
 
 def outliers(items, feats, fraction: float = 0.01) -> tuple:
     "(findings for the `fraction` of `items` farthest from their neighbours in feature space, every item's outlier score in [0, 1])."
     from cleanlab.outlier import OutOfDistribution
+
     score = 1 - OutOfDistribution().fit_score(features=np.asarray(feats, dtype=np.float32), verbose=False)
     n = int(round(fraction * len(items)))
     top = np.argsort(-score)[:n]
@@ -241,36 +320,47 @@ def outliers(items, feats, fraction: float = 0.01) -> tuple:
 # %% ../nbs/10_audit.ipynb #b7435806
 AUDIT, ISSUES, DECISIONS_CSV, UNDO_LOG, GRID = 'audit', 'issues.csv', 'decisions.csv', 'undo.json', 'top_findings.png'
 
+
 def find_issues(root, near: float = 0.99, outlier_fraction: float = 0.01) -> list:
     "Every finding for the k-fold in `root`: label issues, leaks, duplicates, near-duplicates and outliers over all splits."
     classes, rows, probs = read_oof(root)
-    plan = json.loads((Path(root)/PLAN).read_text())
-    cfg = load_config(Path(root)/'fold_0'/'config.yaml')
-    for key in ('data_dir', 'labels_csv', 'missing_test', 'fractions'): cfg.data[key] = plan[key]  # the data as given, not one fold's CSV
+    plan = json.loads((Path(root) / PLAN).read_text())
+    cfg = load_config(Path(root) / 'fold_0' / 'config.yaml')
+    for key in ('data_dir', 'labels_csv', 'missing_test', 'fractions'):
+        cfg.data[key] = plan[key]  # the data as given, not one fold's CSV
     _, all_rows = data_rows(cfg)
     items = [(p, s, classes[c]) for p, c, s in all_rows]
-    _, feats = embed(load_run(Path(root)/'fold_0', 'best', 'auto'), [p for p, _, _ in items])
+    _, feats = embed(load_run(Path(root) / 'fold_0', 'best', 'auto'), [p for p, _, _ in items])
     exact = exact_duplicates(items)
     near_pairs = near_duplicates(items, feats, near, skip=[(f['path'], f['related_path']) for f in exact])
     return [*label_issues(classes, rows, probs), *exact, *near_pairs, *outliers(items, feats, outlier_fraction)[0]]
+
 
 def write_issues(findings, path) -> Path:
     "Write findings to `issues.csv`, kinds in `KINDS` order, highest score first within a kind."
     order = sorted(findings, key=lambda f: (KINDS.index(f['kind']), -f['score']))
     return _write_csv(path, ISSUE_COLUMNS, [[f[c] for c in ISSUE_COLUMNS] for f in order])
 
+
 def read_issues(path) -> list:
     "The findings of an `issues.csv`."
-    with open(path, newline='') as f: return [dict(r, score=float(r['score'])) for r in csv.DictReader(f)]
+    with open(path, newline='') as f:
+        return [dict(r, score=float(r['score'])) for r in csv.DictReader(f)]
+
 
 LOW_ACCURACY = 0.8  # out-of-fold accuracy below which the label findings are mostly the model's own mistakes
 
+
 def reliability_note(cv: dict = None) -> str:
     "A warning, with what to do, when the out-of-fold accuracy in `cv` is below `LOW_ACCURACY`; '' otherwise."
-    if not cv or cv['mean'] >= LOW_ACCURACY: return ''
-    return (f"Out-of-fold accuracy {cv['mean']:.2f} is low (below {LOW_ACCURACY}): most label findings are the model's own mistakes, "
-            "not wrong labels, so they are unreliable. Train longer (a larger `training.num_epochs`) or use a stronger model "
-            "(e.g. `model.architecture=resnet18 model.weights=DEFAULT`) before acting on them. Identical files (duplicates, leaks of score 1) are found without the model.")
+    if not cv or cv['mean'] >= LOW_ACCURACY:
+        return ''
+    return (
+        f"Out-of-fold accuracy {cv['mean']:.2f} is low (below {LOW_ACCURACY}): most label findings are the model's own mistakes, "
+        "not wrong labels, so they are unreliable. Train longer (a larger `training.num_epochs`) or use a stronger model "
+        "(e.g. `model.architecture=resnet18 model.weights=DEFAULT`) before acting on them. Identical files (duplicates, leaks of score 1) are found without the model."
+    )
+
 
 def summarize(findings, cv: dict = None, note: bool = True) -> str:
     "A short text summary: CV accuracy, the number of findings per kind and, with `note`, the `reliability_note`."
@@ -283,114 +373,181 @@ def summarize(findings, cv: dict = None, note: bool = True) -> str:
 def plot_findings(findings, n: int = 12, cols: int = 4):
     "A grid of the top findings: each image with its kind, labels and score; a duplicate's partner beside it."
     import matplotlib.pyplot as plt
+
     top = sorted(findings, key=lambda f: -f['score'])[:n]
-    tiles = [t for f in top for t in [(f['path'], f"{f['kind']} {f['score']:.2f}\n{f['given_label']}" + (f" → {f['suggested_label']}" if f['kind'] == 'label' else ''))]
-             + ([(f['related_path'], 'partner')] if f['related_path'] else [])]
+    tiles = [
+        t
+        for f in top
+        for t in [
+            (
+                f['path'],
+                f"{f['kind']} {f['score']:.2f}\n{f['given_label']}"
+                + (f" → {f['suggested_label']}" if f['kind'] == 'label' else ''),
+            )
+        ]
+        + ([(f['related_path'], 'partner')] if f['related_path'] else [])
+    ]
     rows = max(1, -(-len(tiles) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.0 * rows), dpi=80, squeeze=False)
-    for ax in axes.flat: ax.axis('off')
+    for ax in axes.flat:
+        ax.axis('off')
     for ax, (path, title) in zip(axes.flat, tiles):
-        ax.imshow(read_image(path).permute(1, 2, 0).numpy()); ax.set_title(title, fontsize=7)
+        ax.imshow(read_image(path).permute(1, 2, 0).numpy())
+        ax.set_title(title, fontsize=7)
     fig.tight_layout()
     return fig
 
-def audit(config_file=None, overrides=(), folds: int = 5, near: float = 0.99, outlier_fraction: float = 0.01, **subscribers) -> Path:
+
+def audit(
+    config_file=None, overrides=(), folds: int = 5, near: float = 0.99, outlier_fraction: float = 0.01, **subscribers
+) -> Path:
     "k-fold (continued when interrupted), then every finding into `runs/<name>/audit/issues.csv` and a PNG grid; returns the audit folder."
     import matplotlib.pyplot as plt
+
     root = kfold(config_file, overrides, folds, **subscribers)
-    out = root/AUDIT
+    out = root / AUDIT
     findings = find_issues(root, near, outlier_fraction)
-    write_issues(findings, out/ISSUES)
+    write_issues(findings, out / ISSUES)
     fig = plot_findings(findings)
-    fig.savefig(out/GRID); plt.close(fig)
-    text = summarize(findings, json.loads((root/CV).read_text()))
-    (out/'summary.txt').write_text(text + '\n')
-    logger.info(f'audit: {len(findings)} findings in {out/ISSUES}')
+    fig.savefig(out / GRID)
+    plt.close(fig)
+    text = summarize(findings, json.loads((root / CV).read_text()))
+    (out / 'summary.txt').write_text(text + '\n')
+    logger.info(f'audit: {len(findings)} findings in {out / ISSUES}')
     return out
 
 # %% ../nbs/10_audit.ipynb #c387355c
 DECISION_COLUMNS = ('path', 'decision', 'label', 'decided')
 DECISIONS = ('keep', 'relabel', 'quarantine')
 
+
 def audit_dir(run) -> Path:
     "The audit folder of `run`: a k-fold folder (`runs/<name>`) or its `audit/` folder."
     run = Path(run)
-    folder = run if run.name == AUDIT and (run/ISSUES).is_file() else run/AUDIT
-    if not (folder/ISSUES).is_file(): raise AuditError(f"{run} holds no audit ({folder/ISSUES} is missing). Run `imgcls audit DATA_DIR` first.")
+    folder = run if run.name == AUDIT and (run / ISSUES).is_file() else run / AUDIT
+    if not (folder / ISSUES).is_file():
+        raise AuditError(f"{run} holds no audit ({folder / ISSUES} is missing). Run `imgcls audit DATA_DIR` first.")
     return folder
+
 
 def read_decisions(folder) -> dict:
     "{path: {decision, label, decided}} from `decisions.csv` (empty when none was made)."
-    path = Path(folder)/DECISIONS_CSV
-    if not path.is_file(): return {}
-    with open(path, newline='') as f: return {r['path']: r for r in csv.DictReader(f)}
+    path = Path(folder) / DECISIONS_CSV
+    if not path.is_file():
+        return {}
+    with open(path, newline='') as f:
+        return {r['path']: r for r in csv.DictReader(f)}
+
 
 def record_decision(folder, path: str, decision: str, label: str = '') -> dict:
     "Record one decision in `folder/decisions.csv` now; returns every decision."
-    if decision not in DECISIONS: raise AuditError(f"Decision {decision!r} is not one of {', '.join(DECISIONS)}.")
-    if decision == 'relabel' and not label: raise AuditError(f"Relabelling {path} needs the class to move it to.")
+    if decision not in DECISIONS:
+        raise AuditError(f"Decision {decision!r} is not one of {', '.join(DECISIONS)}.")
+    if decision == 'relabel' and not label:
+        raise AuditError(f"Relabelling {path} needs the class to move it to.")
     decisions = read_decisions(folder)
-    decisions[str(path)] = {'path': str(path), 'decision': decision, 'label': label if decision == 'relabel' else '', 'decided': time.strftime('%Y-%m-%dT%H:%M:%S')}
-    _write_csv(Path(folder)/DECISIONS_CSV, DECISION_COLUMNS, [[d[c] for c in DECISION_COLUMNS] for d in decisions.values()])
+    decisions[str(path)] = {
+        'path': str(path),
+        'decision': decision,
+        'label': label if decision == 'relabel' else '',
+        'decided': time.strftime('%Y-%m-%dT%H:%M:%S'),
+    }
+    _write_csv(
+        Path(folder) / DECISIONS_CSV, DECISION_COLUMNS, [[d[c] for c in DECISION_COLUMNS] for d in decisions.values()]
+    )
     return decisions
 
 # %% ../nbs/10_audit.ipynb #ad714e45
 def _plan_moves(folder: Path) -> tuple:
     "(data folder, [(source, destination)]) for the decisions in `folder`, checked."
-    plan = json.loads((folder.parent/PLAN).read_text())
+    plan = json.loads((folder.parent / PLAN).read_text())
     data = Path(plan['data_dir'])
     moves = []
     for d in read_decisions(folder).values():
         src = Path(d['path'])
-        if d['decision'] == 'keep': continue
-        if not src.is_relative_to(data): raise AuditError(f"{src} is not inside the audited data folder {data}.")
+        if d['decision'] == 'keep':
+            continue
+        if not src.is_relative_to(data):
+            raise AuditError(f"{src} is not inside the audited data folder {data}.")
         if d['decision'] == 'relabel':
-            if plan['labels_csv']: raise AuditError(f"{data} is labelled by {plan['labels_csv']}: relabel {src.name} there (only class folders are moved).")
-            if d['label'] not in plan['classes']: raise AuditError(f"Cannot relabel {src.name} to {d['label']!r}: the classes are {', '.join(plan['classes'])}.")
-            dst = src.parent.parent/d['label']/src.name
-        else: dst = data.parent/f'{data.name}_quarantine'/src.relative_to(data)
-        if dst != src: moves.append((src, dst))
+            if plan['labels_csv']:
+                raise AuditError(
+                    f"{data} is labelled by {plan['labels_csv']}: relabel {src.name} there (only class folders are moved)."
+                )
+            if d['label'] not in plan['classes']:
+                raise AuditError(
+                    f"Cannot relabel {src.name} to {d['label']!r}: the classes are {', '.join(plan['classes'])}."
+                )
+            dst = src.parent.parent / d['label'] / src.name
+        else:
+            dst = data.parent / f'{data.name}_quarantine' / src.relative_to(data)
+        if dst != src:
+            moves.append((src, dst))
     missing = [str(s) for s, _ in moves if not s.is_file()]
     taken = [str(t) for _, t in moves if t.exists()]
-    if missing: raise AuditError(f"Cannot apply: {len(missing)} file(s) no longer exist: {', '.join(missing[:5])}.")
-    if taken: raise AuditError(f"Cannot apply: {len(taken)} destination(s) already exist and would be overwritten: {', '.join(taken[:5])}.")
+    if missing:
+        raise AuditError(f"Cannot apply: {len(missing)} file(s) no longer exist: {', '.join(missing[:5])}.")
+    if taken:
+        raise AuditError(
+            f"Cannot apply: {len(taken)} destination(s) already exist and would be overwritten: {', '.join(taken[:5])}."
+        )
     return data, moves
+
 
 def _new_dirs(paths) -> list:
     "The folders that moving files to `paths` would create, outermost first."
     made = []
     for p in paths:
         for d in reversed(Path(p).parents):
-            if not d.exists() and d not in made: made.append(d)
+            if not d.exists() and d not in made:
+                made.append(d)
     return made
+
 
 def apply_decisions(run) -> list:
     "Carry out the decisions of `run`'s audit (relabel: move to the class folder; quarantine: move beside the data); write the undo log; return the moves."
     folder = audit_dir(run)
-    log = folder/UNDO_LOG
-    if log.exists(): raise AuditError(f"The decisions of {folder} are already applied ({log}); undo them first with `imgcls audit undo {folder.parent}`.")
+    log = folder / UNDO_LOG
+    if log.exists():
+        raise AuditError(
+            f"The decisions of {folder} are already applied ({log}); undo them first with `imgcls audit undo {folder.parent}`."
+        )
     data, moves = _plan_moves(folder)
     entries = [{'from': str(s), 'to': str(t), 'sha256': file_hash(s)} for s, t in moves]
-    log.write_text(json.dumps({'data_dir': str(data), 'made_dirs': [str(d) for d in _new_dirs(t for _, t in moves)], 'moves': entries}, indent=1))
+    log.write_text(
+        json.dumps(
+            {'data_dir': str(data), 'made_dirs': [str(d) for d in _new_dirs(t for _, t in moves)], 'moves': entries},
+            indent=1,
+        )
+    )
     for s, t in moves:
         t.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(s, t)
     return moves
 
+
 def undo_decisions(run) -> list:
     "Move back every file `apply_decisions` moved (checking its hash), remove the folders it made when empty; return the moves undone."
     folder = audit_dir(run)
-    log = folder/UNDO_LOG
-    if not log.is_file(): raise AuditError(f"Nothing to undo: {log} does not exist (the decisions were not applied, or were undone already).")
+    log = folder / UNDO_LOG
+    if not log.is_file():
+        raise AuditError(
+            f"Nothing to undo: {log} does not exist (the decisions were not applied, or were undone already)."
+        )
     info, undone = json.loads(log.read_text()), []
     for e in reversed(info['moves']):
         src, dst = Path(e['from']), Path(e['to'])
-        if src.exists() and not dst.exists(): continue  # never moved (an apply that stopped part way)
-        if src.exists(): raise AuditError(f"Cannot undo: {src} exists again and would be overwritten by {dst}.")
-        if file_hash(dst) != e['sha256']: raise AuditError(f"Cannot undo: {dst} changed since it was moved there; move it back by hand.")
+        if src.exists() and not dst.exists():
+            continue  # never moved (an apply that stopped part way)
+        if src.exists():
+            raise AuditError(f"Cannot undo: {src} exists again and would be overwritten by {dst}.")
+        if file_hash(dst) != e['sha256']:
+            raise AuditError(f"Cannot undo: {dst} changed since it was moved there; move it back by hand.")
         src.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(dst, src); undone.append((dst, src))
+        shutil.move(dst, src)
+        undone.append((dst, src))
     for d in reversed([Path(d) for d in info['made_dirs']]):
-        if d.is_dir() and not any(d.iterdir()): d.rmdir()
-    log.rename(folder/f'undone_{time.strftime("%Y%m%d-%H%M%S")}.json')
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+    log.rename(folder / f'undone_{time.strftime("%Y%m%d-%H%M%S")}.json')
     return undone

@@ -14,17 +14,31 @@ from .rundir import RunDir
 # %% ../nbs/03_checkpointing.ipynb #3a0286b5
 class _Recorder:
     "A file wrapper that keeps the `OSError` of a failed write: `torch.save` reports it only as a generic RuntimeError."
-    def __init__(self, f): self.f, self.error = f, None
+
+    def __init__(self, f):
+        self.f, self.error = f, None
+
     def write(self, b):
-        try: return self.f.write(b)
-        except OSError as e: self.error = e; raise
-    def __getattr__(self, name): return getattr(self.f, name)
+        try:
+            return self.f.write(b)
+        except OSError as e:
+            self.error = e
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
 
 def _save_failed(path: Path, e: OSError) -> str:
     "What a user reads when `path` could not be written."
     what = 'no space left on the device' if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
-    fix = f'resume the run: {RunDir(path.parent.parent).resume_command()}' if path.parent.name == 'weights' else 'save again'
+    fix = (
+        f'resume the run: {RunDir(path.parent.parent).resume_command()}'
+        if path.parent.name == 'weights'
+        else 'save again'
+    )
     return f"Could not save {path}: {what}. The previous {path.name}, if any, is unchanged. Free space (or fix the folder), then {fix}"
+
 
 def save_checkpoint(state: dict, path) -> Path:
     "Write `state` to `path` atomically (temporary file, fsync, rename); a failed write leaves the previous file and raises `CheckpointError`."
@@ -35,12 +49,15 @@ def save_checkpoint(state: dict, path) -> Path:
         with os.fdopen(fd, 'wb') as f:
             out = _Recorder(f)
             torch.save(state, out)
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
-        if tmp is not None: Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         err = out.error if out is not None and out.error is not None else e
-        if isinstance(err, OSError): raise CheckpointError(_save_failed(path, err)) from None
+        if isinstance(err, OSError):
+            raise CheckpointError(_save_failed(path, err)) from None
         raise
     return path
 
@@ -48,43 +65,70 @@ def save_checkpoint(state: dict, path) -> Path:
 class CheckpointError(RuntimeError):
     "A checkpoint that cannot be used; the message names the file and the reason."
 
+
 def _unpickler_detail(e: Exception) -> str:
     "The informative line of a weights-only unpickling error."
     lines = [l.strip() for l in str(e).replace('WeightsUnpickler error:', '\n').splitlines() if l.strip()]
     return next((l for l in lines if 'GLOBAL' in l.upper()), lines[1] if len(lines) > 1 else type(e).__name__)
 
+
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Read a checkpoint written by `save_checkpoint`, refusing files that carry code."
     path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"Checkpoint not found: {path}.")
-    try: return torch.load(path, map_location=map_location, weights_only=True)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint not found: {path}.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         detail = _unpickler_detail(e)
         if 'global' in detail.lower():
-            raise CheckpointError(f"Refusing to load {path}: it holds pickled objects or code, not plain tensors and values "
-                                  f"({detail}). Nothing in it was run. Only open files you trust, with other tools.") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint ({detail}); it may be truncated or not a torch file.") from None
+            raise CheckpointError(
+                f"Refusing to load {path}: it holds pickled objects or code, not plain tensors and values "
+                f"({detail}). Nothing in it was run. Only open files you trust, with other tools."
+            ) from None
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({detail}); it may be truncated or not a torch file."
+        ) from None
     except (RuntimeError, EOFError) as e:
-        raise CheckpointError(f"{path} is not a readable checkpoint ({str(e).splitlines()[0]}); it may be truncated or not a torch file.") from None
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({str(e).splitlines()[0]}); it may be truncated or not a torch file."
+        ) from None
 
 # %% ../nbs/03_checkpointing.ipynb #d295f53c
 def rng_state(generator: torch.Generator = None, device=None) -> dict:
     "The states of Python's, NumPy's and torch's RNGs, of `generator`, and of the CUDA RNG of `device` (only when it is a GPU), as checkpoint-safe values."
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = {'python': random.getstate(), 'torch': torch.get_rng_state(),
-             'numpy': {'kind': kind, 'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos), 'has_gauss': int(has_gauss), 'gauss': float(gauss)}}
-    if device is not None and torch.device(device).type == 'cuda': state['cuda'] = torch.cuda.get_rng_state(device)
-    if generator is not None: state['generator'] = generator.get_state()
+    state = {
+        'python': random.getstate(),
+        'torch': torch.get_rng_state(),
+        'numpy': {
+            'kind': kind,
+            'keys': torch.from_numpy(keys.astype(np.int64)),
+            'pos': int(pos),
+            'has_gauss': int(has_gauss),
+            'gauss': float(gauss),
+        },
+    }
+    if device is not None and torch.device(device).type == 'cuda':
+        state['cuda'] = torch.cuda.get_rng_state(device)
+    if generator is not None:
+        state['generator'] = generator.get_state()
     return state
 
-def _to_tuple(x): return tuple(_to_tuple(i) for i in x) if isinstance(x, (list, tuple)) else x
+
+def _to_tuple(x):
+    return tuple(_to_tuple(i) for i in x) if isinstance(x, (list, tuple)) else x
+
 
 def cuda_rng_for(saved, device):
     "The saved CUDA RNG state to restore on `device`: None off the GPU; from older checkpoints' one-state-per-visible-GPU list, the entry of `device`'s index (None when the list is too short)."
-    if saved is None or device is None or torch.device(device).type != 'cuda': return None
-    if isinstance(saved, torch.Tensor): return saved
+    if saved is None or device is None or torch.device(device).type != 'cuda':
+        return None
+    if isinstance(saved, torch.Tensor):
+        return saved
     index = torch.device(device).index or 0
     return saved[index] if index < len(saved) else None
+
 
 def set_rng_state(state: dict, generator: torch.Generator = None, device=None):
     "Restore the RNG states captured by `rng_state`; the CUDA state only on a GPU `device`, and only where the checkpoint has one for it."
@@ -93,25 +137,40 @@ def set_rng_state(state: dict, generator: torch.Generator = None, device=None):
     np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     torch.set_rng_state(state['torch'])
     cuda = cuda_rng_for(state.get('cuda'), device)
-    if cuda is not None: torch.cuda.set_rng_state(cuda, device)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda, device)
     elif 'cuda' in state and device is not None and torch.device(device).type == 'cuda':
-        warnings.warn(f"The checkpoint has no CUDA RNG state for {device} (it saved {len(state['cuda'])}); "
-                      "the GPU's random draws continue from the seed, so this resume is not bitwise exact.")
-    if generator is not None and 'generator' in state: generator.set_state(state['generator'])
+        warnings.warn(
+            f"The checkpoint has no CUDA RNG state for {device} (it saved {len(state['cuda'])}); "
+            "the GPU's random draws continue from the seed, so this resume is not bitwise exact."
+        )
+    if generator is not None and 'generator' in state:
+        generator.set_state(state['generator'])
 
 # %% ../nbs/03_checkpointing.ipynb #1ec6354b
 def library_versions() -> dict:
     "Versions of Python and the libraries a checkpoint depends on."
     import torchvision, imgcls
-    return {'python': sys.version.split()[0], 'torch': str(torch.__version__), 'torchvision': str(torchvision.__version__),
-            'numpy': str(np.__version__), 'imgcls': str(imgcls.__version__)}
+
+    return {
+        'python': sys.version.split()[0],
+        'torch': str(torch.__version__),
+        'torchvision': str(torchvision.__version__),
+        'numpy': str(np.__version__),
+        'imgcls': str(imgcls.__version__),
+    }
+
 
 def check_compatible(ckpt: dict, architecture: str, num_classes: int, path='checkpoint'):
     "Raise `CheckpointError` when `ckpt` was saved from another architecture or class count."
     model_cfg = ckpt['config']['model']
     if model_cfg['architecture'] != architecture:
-        raise CheckpointError(f"{path} holds a {model_cfg['architecture']!r} model, not {architecture!r}. "
-                              f"Use model.architecture={model_cfg['architecture']} or another checkpoint.")
+        raise CheckpointError(
+            f"{path} holds a {model_cfg['architecture']!r} model, not {architecture!r}. "
+            f"Use model.architecture={model_cfg['architecture']} or another checkpoint."
+        )
     if len(ckpt['classes']) != num_classes:
-        raise CheckpointError(f"{path} was trained for {len(ckpt['classes'])} classes, not {num_classes}. "
-                              f"Its classes: {', '.join(ckpt['classes'][:10])}.")
+        raise CheckpointError(
+            f"{path} was trained for {len(ckpt['classes'])} classes, not {num_classes}. "
+            f"Its classes: {', '.join(ckpt['classes'][:10])}."
+        )

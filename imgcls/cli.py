@@ -13,15 +13,35 @@ from pathlib import Path
 # %% ../nbs/13_cli.ipynb #95bed430
 def add_tune_parser(sub):
     "The `imgcls tune` subcommand."
-    tu = sub.add_parser('tune', help='search hyperparameters with Optuna', description='Run the study in the `tune:` section of --config, or continue it; '
-                        'every trial is a run in runs/<study>/trial_<n>_<params>/. Rerun the same command to continue a stopped study.')
-    tu.add_argument('--config', required=True, metavar='FILE', help='YAML file with a `tune:` section (study, trials, metric, sampler, pruner, space)')
+    tu = sub.add_parser(
+        'tune',
+        help='search hyperparameters with Optuna',
+        description='Run the study in the `tune:` section of --config, or continue it; '
+        'every trial is a run in runs/<study>/trial_<n>_<params>/. Rerun the same command to continue a stopped study.',
+    )
+    tu.add_argument(
+        '--config',
+        required=True,
+        metavar='FILE',
+        help='YAML file with a `tune:` section (study, trials, metric, sampler, pruner, space)',
+    )
     tu.add_argument('--trials', type=int, help='trials in the whole study, over all workers (default: tune.trials)')
     tu.add_argument('--workers', type=int, default=1, help='local worker processes sharing the study (default: 1)')
-    tu.add_argument('--storage', metavar='URL', help='Optuna storage URL, e.g. postgresql+psycopg://user@host/db, for workers on several machines '
-                    '(default: sqlite in runs/<study>/study.db)')
-    tu.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one of the processes --workers starts: runs trials, reports nothing
-    tu.add_argument('overrides', nargs='*', metavar='key.sub=value', help='settings of every trial; tune.KEY=VALUE changes the tune section')
+    tu.add_argument(
+        '--storage',
+        metavar='URL',
+        help='Optuna storage URL, e.g. postgresql+psycopg://user@host/db, for workers on several machines '
+        '(default: sqlite in runs/<study>/study.db)',
+    )
+    tu.add_argument(
+        '--worker', action='store_true', help=argparse.SUPPRESS
+    )  # one of the processes --workers starts: runs trials, reports nothing
+    tu.add_argument(
+        'overrides',
+        nargs='*',
+        metavar='key.sub=value',
+        help='settings of every trial; tune.KEY=VALUE changes the tune section',
+    )
 
 # %% ../nbs/13_cli.ipynb #ed0e305f
 def tune_command(args) -> int:
@@ -29,7 +49,10 @@ def tune_command(args) -> int:
     from imgcls.tune import Study, work, tune, TuneError, TrialInterrupted
     from imgcls.runtime import setup_console_logging
     from imgcls.runs import runs_table
-    if args.workers < 1: print('imgcls tune: error: --workers must be at least 1', file=sys.stderr); return 2
+
+    if args.workers < 1:
+        print('imgcls tune: error: --workers must be at least 1', file=sys.stderr)
+        return 2
     setup_console_logging()
     overrides = [*args.overrides, *([f'tune.trials={args.trials}'] if args.trials is not None else [])]
     try:
@@ -42,39 +65,72 @@ def tune_command(args) -> int:
         print(f'imgcls tune: {e}', file=sys.stderr)
         return INTERRUPTED
     print(f"trials: {', '.join(f'{v} {k}' for k, v in res['states'].items() if v)}")
-    if res['leaderboard'] is not None: print(runs_table(res['leaderboard']))
+    if res['leaderboard'] is not None:
+        print(runs_table(res['leaderboard']))
     if res['best']:
         b = res['best']
-        print(f"best: trial {b['number']} ({b['value']:.4f}) {b['run_dir']}\n  " + '\n  '.join(f'{k} = {v}' for k, v in b['params'].items()))
+        print(
+            f"best: trial {b['number']} ({b['value']:.4f}) {b['run_dir']}\n  "
+            + '\n  '.join(f'{k} = {v}' for k, v in b['params'].items())
+        )
         print(f"reproduce it: {b['command']}")
-    for p in res['plots']: print(f'wrote {p}')
+    for p in res['plots']:
+        print(f'wrote {p}')
     return 0
-
 
 # %% ../nbs/13_cli.ipynb #f62f4475
 def add_audit_parsers(sub):
     "The `imgcls kfold` and `imgcls audit` subcommands."
-    k = sub.add_parser('kfold', help='k-fold cross-validation over train + val', description='Train K models, one per fold, into runs/<name>/fold_<k>/; '
-                       'write out-of-fold probabilities (oof.csv) and the CV accuracy. Run again to continue an interrupted k-fold.')
-    a = sub.add_parser('audit', usage='imgcls audit [options] DATA_DIR [key.sub=value ...] | apply RUN | undo RUN', help='find label issues, duplicates, leaks and outliers', description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
-                       'k-fold, then every finding in runs/<name>/audit/issues.csv. imgcls audit apply RUN: carry out audit/decisions.csv '
-                       '(moves only, with an undo log). imgcls audit undo RUN: put every moved file back.')
-    a.add_argument('args', nargs='+', metavar='ARG', help='DATA_DIR then config overrides (key.sub=value), or apply RUN, or undo RUN (RUN: runs/<name>)')
-    a.add_argument('--near', type=float, default=0.99, help='cosine similarity of features from which two images are near-duplicates (default: 0.99)')
-    a.add_argument('--outliers', type=float, default=0.01, help='fraction of images reported as outliers (default: 0.01)')
+    k = sub.add_parser(
+        'kfold',
+        help='k-fold cross-validation over train + val',
+        description='Train K models, one per fold, into runs/<name>/fold_<k>/; '
+        'write out-of-fold probabilities (oof.csv) and the CV accuracy. Run again to continue an interrupted k-fold.',
+    )
+    a = sub.add_parser(
+        'audit',
+        usage='imgcls audit [options] DATA_DIR [key.sub=value ...] | apply RUN | undo RUN',
+        help='find label issues, duplicates, leaks and outliers',
+        description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
+        'k-fold, then every finding in runs/<name>/audit/issues.csv. imgcls audit apply RUN: carry out audit/decisions.csv '
+        '(moves only, with an undo log). imgcls audit undo RUN: put every moved file back.',
+    )
+    a.add_argument(
+        'args',
+        nargs='+',
+        metavar='ARG',
+        help='DATA_DIR then config overrides (key.sub=value), or apply RUN, or undo RUN (RUN: runs/<name>)',
+    )
+    a.add_argument(
+        '--near',
+        type=float,
+        default=0.99,
+        help='cosine similarity of features from which two images are near-duplicates (default: 0.99)',
+    )
+    a.add_argument(
+        '--outliers', type=float, default=0.01, help='fraction of images reported as outliers (default: 0.01)'
+    )
     for p in (k, a):
         p.add_argument('--folds', type=int, default=5, help='number of folds (default: 5)')
         p.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults')
-        p.add_argument('--name', help='name of the k-fold folder under runs/ (default: from the config file and the overrides)')
+        p.add_argument(
+            '--name', help='name of the k-fold folder under runs/ (default: from the config file and the overrides)'
+        )
     k.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. training.num_epochs=5')
 
 # %% ../nbs/13_cli.ipynb #5396a092
 def add_panel_parser(sub):
     "The `imgcls panel` subcommand."
-    pa = sub.add_parser('panel', help='serve the notebook panel as a web page', description='Serve the training panel with Voila on '
-                        '127.0.0.1 until Ctrl-C; relative folders start from the current folder.')
+    pa = sub.add_parser(
+        'panel',
+        help='serve the notebook panel as a web page',
+        description='Serve the training panel with Voila on '
+        '127.0.0.1 until Ctrl-C; relative folders start from the current folder.',
+    )
     pa.add_argument('--port', type=int, default=8866, help='port on 127.0.0.1 (default: 8866)')
-    pa.add_argument('--runs-dir', metavar='DIR', help='runs folder the panel starts with (default: the config\'s, runs)')
+    pa.add_argument(
+        '--runs-dir', metavar='DIR', help='runs folder the panel starts with (default: the config\'s, runs)'
+    )
     pa.add_argument('--config', metavar='FILE', help='YAML file the panel starts from (default: the packaged defaults)')
 
 # %% ../nbs/13_cli.ipynb #2f288519
@@ -94,48 +150,122 @@ EPILOG = """examples:
   imgcls audit data/digits --folds 5                  # label issues, duplicates, leaks (runs/<name>/audit)
 """
 
-CAM_METHODS = ('gradcam', 'gradcam++', 'eigencam', 'xgradcam', 'layercam')  # imgcls.interpret.METHODS, named here to keep --help free of torch
+CAM_METHODS = (
+    'gradcam',
+    'gradcam++',
+    'eigencam',
+    'xgradcam',
+    'layercam',
+)  # imgcls.interpret.METHODS, named here to keep --help free of torch
+
 
 def build_parser() -> argparse.ArgumentParser:
     "The `imgcls` argument parser."
-    p = argparse.ArgumentParser(prog='imgcls', description='Train and evaluate image classifiers on ImageFolder data.',
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel,tune,kfold,audit}')
-    t = sub.add_parser('train', help='train a model (or resume a run)', epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).')
-    t.add_argument('--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)')
-    t.add_argument('--resume', metavar='RUN', help='run folder (or .pt file in it) to continue; uses the config saved there')
-    t.add_argument('--name', help='name of the new run folder (default: output.name, else the config file\'s stem and the overrides)')
+    p = argparse.ArgumentParser(
+        prog='imgcls',
+        description='Train and evaluate image classifiers on ImageFolder data.',
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(
+        dest='command', required=True, metavar='{train,infer,predict,export,data,runs,panel,tune,kfold,audit}'
+    )
+    t = sub.add_parser(
+        'train',
+        help='train a model (or resume a run)',
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).',
+    )
+    t.add_argument(
+        '--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)'
+    )
+    t.add_argument(
+        '--resume', metavar='RUN', help='run folder (or .pt file in it) to continue; uses the config saved there'
+    )
+    t.add_argument(
+        '--name',
+        help='name of the new run folder (default: output.name, else the config file\'s stem and the overrides)',
+    )
     t.add_argument('--no-progress', action='store_true', help='no progress bars (logs only)')
-    t.add_argument('overrides', nargs='*', metavar='key.sub=value', help='config overrides, e.g. optimizer.lr=0.01 training.num_epochs=5')
-    i = sub.add_parser('infer', help='evaluate a run on a split', description='Evaluate a trained run on a split of its data set; writes the '
-                       'report, the confusion matrix and logs/inference.log into the run folder.')
+    t.add_argument(
+        'overrides',
+        nargs='*',
+        metavar='key.sub=value',
+        help='config overrides, e.g. optimizer.lr=0.01 training.num_epochs=5',
+    )
+    i = sub.add_parser(
+        'infer',
+        help='evaluate a run on a split',
+        description='Evaluate a trained run on a split of its data set; writes the '
+        'report, the confusion matrix and logs/inference.log into the run folder.',
+    )
     i.add_argument('--split', default='test', help='split to evaluate: train, val or test (default: test)')
-    pr = sub.add_parser('predict', help='predict classes of image files or folders', description='Predict the top-k classes of images; '
-                        'unreadable files are reported, not fatal.')
+    pr = sub.add_parser(
+        'predict',
+        help='predict classes of image files or folders',
+        description='Predict the top-k classes of images; unreadable files are reported, not fatal.',
+    )
     pr.add_argument('paths', nargs='+', metavar='PATH', help='image files or folders (searched recursively)')
     pr.add_argument('--topk', type=int, default=3, help='how many classes to report per image (default: 3)')
     pr.add_argument('--out', metavar='CSV', help='write the predictions to this CSV file')
     pr.add_argument('--tta', action='store_true', help='test-time augmentation: average the image and its mirror')
     pr.add_argument('--bf16', action='store_true', help='bfloat16 autocast')
-    pr.add_argument('--cam', metavar='DIR', help='also write a class activation map overlay per image into DIR (<name>_cam.png)')
-    pr.add_argument('--cam-method', default='gradcam', choices=CAM_METHODS, help='CAM method for --cam (default: gradcam)')
-    e = sub.add_parser('export', help='export a run\'s model for deployment', description='Write the model as ONNX, TorchScript or '
-                       'safetensors plus JSON metadata (classes, input size, normalisation) into RUN/export/.')
-    e.add_argument('--format', default='onnx', choices=['onnx', 'torchscript', 'safetensors'], help='artifact format (default: onnx)')
+    pr.add_argument(
+        '--cam', metavar='DIR', help='also write a class activation map overlay per image into DIR (<name>_cam.png)'
+    )
+    pr.add_argument(
+        '--cam-method', default='gradcam', choices=CAM_METHODS, help='CAM method for --cam (default: gradcam)'
+    )
+    e = sub.add_parser(
+        'export',
+        help='export a run\'s model for deployment',
+        description='Write the model as ONNX, TorchScript or '
+        'safetensors plus JSON metadata (classes, input size, normalisation) into RUN/export/.',
+    )
+    e.add_argument(
+        '--format',
+        default='onnx',
+        choices=['onnx', 'torchscript', 'safetensors'],
+        help='artifact format (default: onnx)',
+    )
     e.add_argument('--out-dir', metavar='DIR', help='where to write (default: RUN/export)')
-    d = sub.add_parser('data', help='write a data set as an ImageFolder tree', description='Write a data set into DEST '
-                       '(default: data/NAME): digits (built in), fashion_mnist (Debian package or download), hymenoptera (download).')
+    d = sub.add_parser(
+        'data',
+        help='write a data set as an ImageFolder tree',
+        description='Write a data set into DEST '
+        '(default: data/NAME): digits (built in), fashion_mnist (Debian package or download), hymenoptera (download).',
+    )
     d.add_argument('name', choices=['digits', 'fashion_mnist', 'hymenoptera'], help='data set')
     d.add_argument('dest', nargs='?', help='destination folder (default: data/NAME)')
     d.add_argument('--per-class', type=int, help='fashion_mnist: at most this many images per class and split')
     d.add_argument('--url', help='hymenoptera: download from this URL instead of the official one')
-    r = sub.add_parser('runs', help='list, rank and compare runs', description='List the runs under DIR (default: runs), searched recursively, as a '
-                       'leaderboard; or compare runs: imgcls runs compare RUN RUN ... [--out plot.png]. Reads only small files, never weights.')
-    r.add_argument('args', nargs='*', metavar='DIR | compare RUN', help='the folder holding the runs, or `compare` and run folders (or names under --runs-dir)')
+    r = sub.add_parser(
+        'runs',
+        help='list, rank and compare runs',
+        description='List the runs under DIR (default: runs), searched recursively, as a '
+        'leaderboard; or compare runs: imgcls runs compare RUN RUN ... [--out plot.png]. Reads only small files, never weights.',
+    )
+    r.add_argument(
+        'args',
+        nargs='*',
+        metavar='DIR | compare RUN',
+        help='the folder holding the runs, or `compare` and run folders (or names under --runs-dir)',
+    )
     r.add_argument('--sort', default='val_acc', help='column to rank by, best first (default: val_acc)')
-    r.add_argument('--filter', action='append', default=[], metavar='COLUMN=PATTERN', help='keep matching runs, e.g. architecture=resnet* or status=running (repeatable)')
-    r.add_argument('--format', default='table', choices=['table', 'csv', 'json'], help='table for people; csv or json for scripts (default: table)')
+    r.add_argument(
+        '--filter',
+        action='append',
+        default=[],
+        metavar='COLUMN=PATTERN',
+        help='keep matching runs, e.g. architecture=resnet* or status=running (repeatable)',
+    )
+    r.add_argument(
+        '--format',
+        default='table',
+        choices=['table', 'csv', 'json'],
+        help='table for people; csv or json for scripts (default: table)',
+    )
     r.add_argument('--out', metavar='PNG', help='compare: write the overlaid curves to this PNG file')
     r.add_argument('--runs-dir', default='runs', help='compare: where run names are looked up (default: runs)')
     add_panel_parser(sub)
@@ -144,7 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (i, pr, e):
         sp.add_argument('--run', metavar='RUN', help='run folder (default: the most recently finished run in runs/)')
         sp.add_argument('--checkpoint', default='best', help='best, last, or a path to a .pt file (default: best)')
-        sp.add_argument('--runs-dir', default='runs', help='where to look for the latest run when --run is not given (default: runs)')
+        sp.add_argument(
+            '--runs-dir',
+            default='runs',
+            help='where to look for the latest run when --run is not given (default: runs)',
+        )
         sp.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
@@ -152,180 +286,304 @@ def build_parser() -> argparse.ArgumentParser:
 def latest_run(runs_dir='runs') -> Path:
     "The run folder under `runs_dir` whose `summary.txt` was written last."
     runs = sorted(Path(runs_dir).glob('*/summary.txt'), key=lambda p: p.stat().st_mtime)
-    if not runs: raise FileNotFoundError(f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME.")
+    if not runs:
+        raise FileNotFoundError(
+            f"No runs found in {runs_dir}/. Train one with `imgcls train`, or pass --run runs/NAME."
+        )
     return runs[-1].parent
 
 # %% ../nbs/13_cli.ipynb #eee5260e
 class ProgressBars:
     "tqdm progress bars driven by training events; the loss is read (on a GPU, a device sync) at most every `interval` seconds."
+
     def __init__(self, training, interval: float = 1.0):
         from imgcls.train import Throttle
+
         self.bar, self.show_loss = None, Throttle(interval)
-        training.on('on_batch_end', self.batch_end); training.on('on_epoch_end', self.epoch_end); training.on('on_train_end', self.close)
+        training.on('on_batch_end', self.batch_end)
+        training.on('on_epoch_end', self.epoch_end)
+        training.on('on_train_end', self.close)
+
     def batch_end(self, training, epoch, batch, num_batches, loss, **kw):
         from tqdm.auto import tqdm
+
         if self.bar is None:
-            self.bar = tqdm(total=num_batches, initial=batch - 1, desc=f'epoch {epoch + 1}/{training.cfg.training.num_epochs}', leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=num_batches,
+                initial=batch - 1,
+                desc=f'epoch {epoch + 1}/{training.cfg.training.num_epochs}',
+                leave=False,
+                dynamic_ncols=True,
+            )
         self.bar.update(1)
-        if self.show_loss(): self.bar.set_postfix(loss=f'{loss.item():.4f}')
-    def epoch_end(self, **kw): self.close()
+        if self.show_loss():
+            self.bar.set_postfix(loss=f'{loss.item():.4f}')
+
+    def epoch_end(self, **kw):
+        self.close()
+
     def close(self, **kw):
-        if self.bar is not None: self.bar.close(); self.bar = None
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 # %% ../nbs/13_cli.ipynb #fd093cd4
 INTERRUPTED = 130
+
 
 def train_command(args) -> int:
     "Run `imgcls train`."
     from imgcls.runtime import logger, setup_console_logging
     from imgcls.train import Training
     from tqdm.contrib.logging import logging_redirect_tqdm
+
     setup_console_logging()
     t = Training(args.config, [*args.overrides, *([f'output.name={args.name}'] if args.name else [])], args.resume)
-    if not args.no_progress: ProgressBars(t)
-    with logging_redirect_tqdm(loggers=[logger]): run_dir = t.run()
-    if t.dist.is_main: print(run_dir)  # once, not once per torchrun process
+    if not args.no_progress:
+        ProgressBars(t)
+    with logging_redirect_tqdm(loggers=[logger]):
+        run_dir = t.run()
+    if t.dist.is_main:
+        print(run_dir)  # once, not once per torchrun process
     return INTERRUPTED if t.stop_reason == 'interrupted' else 0
+
 
 def _run_dir(args) -> Path:
     "The run folder `--run` names, or the latest finished run in `--runs-dir`."
     return Path(args.run) if args.run else latest_run(args.runs_dir)
 
+
 def infer_command(args) -> int:
     "Run `imgcls infer`."
     from imgcls.inference import load_run, evaluate_run
+
     run_dir = _run_dir(args)
     res = evaluate_run(load_run(run_dir, args.checkpoint, args.device), args.split)
     print(f"{run_dir} {args.split} accuracy {res['accuracy']:.4f}")
     return 0
 
+
 def predict_command(args) -> int:
     "Run `imgcls predict`: print one line per image, optionally write a CSV; exit 1 if any image could not be read."
     from imgcls.inference import load_run, predict, predictions_to_csv
+
     run = load_run(_run_dir(args), args.checkpoint, args.device)
     missing = [p for p in args.paths if not Path(p).exists()]
-    if missing: raise FileNotFoundError(f"No such file or folder: {', '.join(missing)}")
+    if missing:
+        raise FileNotFoundError(f"No such file or folder: {', '.join(missing)}")
     results = predict(run, args.paths, topk=args.topk, tta=args.tta, bf16=args.bf16)
     for r in results:
-        print(r['source'], '|', r['error'] if 'error' in r else ', '.join(f'{c} {p:.3f}' for c, p in zip(r['classes'], r['probs'])))
-    if args.out: print(f'wrote {predictions_to_csv(results, args.out)}')
+        print(
+            r['source'],
+            '|',
+            r['error'] if 'error' in r else ', '.join(f'{c} {p:.3f}' for c, p in zip(r['classes'], r['probs'])),
+        )
+    if args.out:
+        print(f'wrote {predictions_to_csv(results, args.out)}')
     if args.cam:
         from imgcls.interpret import write_cams
+
         cams = write_cams(run, args.paths, args.cam, args.cam_method)
         print(f"wrote {sum('cam_path' in r for r in cams)} class activation maps ({args.cam_method}) to {args.cam}")
     bad = [r['source'] for r in results if 'error' in r]
-    if bad: print(f"{len(bad)} of {len(results)} images could not be read: {', '.join(bad)}", file=sys.stderr)
+    if bad:
+        print(f"{len(bad)} of {len(results)} images could not be read: {', '.join(bad)}", file=sys.stderr)
     return 1 if bad else 0
+
 
 def export_command(args) -> int:
     "Run `imgcls export`: what was written (and, for ONNX, the onnxruntime check) on stderr, the file on stdout; exit 1 when the check fails."
     from importlib.util import find_spec
     from imgcls.inference import load_run, export_run
+
     run = load_run(_run_dir(args), args.checkpoint, args.device)
     path = export_run(run, args.format, args.out_dir)
     report, passed = export_report(run, path, args.format), True
-    if args.format == 'onnx' and find_spec('onnxruntime') is None: report.append('  check: skipped, onnxruntime is not installed (pip install "imgcls[export]")')
+    if args.format == 'onnx' and find_spec('onnxruntime') is None:
+        report.append('  check: skipped, onnxruntime is not installed (pip install "imgcls[export]")')
     elif args.format == 'onnx':
         check = onnx_check(run, path)
         passed = check['passed']
-        report.append(f"  check: onnxruntime vs PyTorch on {check['inputs']}: largest difference of a probability {check['max_diff']:.1e} "
-                      f"(tolerance {ONNX_TOLERANCE:.0e}), {'passed' if passed else 'FAILED'}")
+        report.append(
+            f"  check: onnxruntime vs PyTorch on {check['inputs']}: largest difference of a probability {check['max_diff']:.1e} "
+            f"(tolerance {ONNX_TOLERANCE:.0e}), {'passed' if passed else 'FAILED'}"
+        )
     print('\n'.join(report), file=sys.stderr)
     print(path)  # alone on stdout, as `imgcls train` prints its run folder: scripts read it
-    if not passed: print(f'imgcls export: error: onnxruntime computes other probabilities than PyTorch from {path}; do not deploy it (report it with the line above).', file=sys.stderr)
+    if not passed:
+        print(
+            f'imgcls export: error: onnxruntime computes other probabilities than PyTorch from {path}; do not deploy it (report it with the line above).',
+            file=sys.stderr,
+        )
     return 0 if passed else 1
+
 
 def data_command(args) -> int:
     "Run `imgcls data`."
     from imgcls.data import DATASETS
-    kw = {'per_class': args.per_class} if args.name == 'fashion_mnist' else {'url': args.url} if args.name == 'hymenoptera' and args.url else {}
+
+    kw = (
+        {'per_class': args.per_class}
+        if args.name == 'fashion_mnist'
+        else {'url': args.url}
+        if args.name == 'hymenoptera' and args.url
+        else {}
+    )
     print(DATASETS[args.name](args.dest or f'data/{args.name}', **kw))
     return 0
 
+
 def _user_errors() -> tuple:
     from imgcls.runtime import USER_ERRORS  # imported here: `imgcls --help` stays free of torch
+
     return (*USER_ERRORS, FileNotFoundError)
+
 
 def main(argv=None) -> int:
     "Entry point of the `imgcls` command."
     args = _parse(build_parser(), argv)
-    commands = {'train': train_command, 'infer': infer_command, 'predict': predict_command, 'export': export_command, 'data': data_command, 'runs': runs_command, 'panel': panel_command,
-                'tune': tune_command, 'kfold': kfold_command, 'audit': audit_command}
-    try: return commands[args.command](args)
+    commands = {
+        'train': train_command,
+        'infer': infer_command,
+        'predict': predict_command,
+        'export': export_command,
+        'data': data_command,
+        'runs': runs_command,
+        'panel': panel_command,
+        'tune': tune_command,
+        'kfold': kfold_command,
+        'audit': audit_command,
+    }
+    try:
+        return commands[args.command](args)
     except _user_errors() as e:
         print(f'imgcls {args.command}: error: {e}', file=sys.stderr)
         return 2
 
 # %% ../nbs/13_cli.ipynb #af3c5d72
-ONNX_TOLERANCE = 1e-4  # the largest difference of a class probability, onnxruntime vs PyTorch, that an ONNX export may show
+ONNX_TOLERANCE = (
+    1e-4  # the largest difference of a class probability, onnxruntime vs PyTorch, that an ONNX export may show
+)
 
-def _size(n: int) -> str: return f'{n / 1e6:.1f} MB' if n >= 1e6 else f'{n / 1e3:.1f} kB'
+
+def _size(n: int) -> str:
+    return f'{n / 1e6:.1f} MB' if n >= 1e6 else f'{n / 1e3:.1f} kB'
+
 
 def sample_batch(run, n: int = 8) -> tuple:
     "(up to `n` images of `run`'s data set, its test split first, as a uint8 batch after its test transforms; what they are); seeded random images when its data folder is gone."
     import torch
     from imgcls.data import find_data, read_image, build_transforms
+
     if Path(run.cfg.data.data_dir).is_dir():
         rows = sorted(find_data(run.cfg).rows, key=lambda r: r[2] != 'test')[:n]
         tfm = build_transforms(run.cfg.transforms.test)
-        if rows: return torch.stack([tfm(read_image(p)) for p, _, _ in rows]), f"{len(rows)} images of {run.cfg.data.data_dir}"
+        if rows:
+            return torch.stack(
+                [tfm(read_image(p)) for p, _, _ in rows]
+            ), f"{len(rows)} images of {run.cfg.data.data_dir}"
     size = run.cfg.transforms.test.resize
-    return torch.randint(0, 256, (n, 3, size, size), generator=torch.Generator().manual_seed(0), dtype=torch.uint8), f'{n} random images (no data folder)'
+    return torch.randint(
+        0, 256, (n, 3, size, size), generator=torch.Generator().manual_seed(0), dtype=torch.uint8
+    ), f'{n} random images (no data folder)'
+
 
 def onnx_check(run, path, n: int = 8) -> dict:
     "The ONNX file `path` (onnxruntime) against `run`'s model (PyTorch, CPU) on `sample_batch`: largest difference of a probability, whether within `ONNX_TOLERANCE`."
     import copy, torch, onnxruntime as ort
     from imgcls.data import normalize_batch
     from imgcls.inference import TemperatureScaled
+
     xb, inputs = sample_batch(run, n)
     x = normalize_batch(xb, run.cfg.transforms.test.normalize.mean, run.cfg.transforms.test.normalize.std)
-    with torch.inference_mode(): expected = TemperatureScaled(copy.deepcopy(run.model).cpu().eval(), run.temperature).eval()(x).softmax(1)
-    got = torch.from_numpy(ort.InferenceSession(str(path), providers=['CPUExecutionProvider']).run(None, {'image': x.numpy()})[0]).softmax(1)
+    with torch.inference_mode():
+        expected = TemperatureScaled(copy.deepcopy(run.model).cpu().eval(), run.temperature).eval()(x).softmax(1)
+    got = torch.from_numpy(
+        ort.InferenceSession(str(path), providers=['CPUExecutionProvider']).run(None, {'image': x.numpy()})[0]
+    ).softmax(1)
     diff = (got - expected).abs().max().item()
     return {'max_diff': diff, 'passed': diff <= ONNX_TOLERANCE, 'inputs': inputs}
+
 
 def export_report(run, path, fmt: str) -> list:
     "Lines saying what `export_run` wrote to `path`: format, size (and an ONNX weights file), input, classes, output, temperature, metadata file."
     from imgcls.inference import export_metadata, EXPORT_FORMATS
+
     m, path = export_metadata(run, fmt), Path(path)
     t, names = run.temperature, ', '.join(map(str, m['classes'][:10])) + (', ...' if len(m['classes']) > 10 else '')
-    temperature = ('none (1.0)' if t == 1.0 else f'{t:.4g}, in the metadata only: divide the logits by it' if fmt == 'safetensors' else f'{t:.4g}, inside the model')
+    temperature = (
+        'none (1.0)'
+        if t == 1.0
+        else f'{t:.4g}, in the metadata only: divide the logits by it'
+        if fmt == 'safetensors'
+        else f'{t:.4g}, inside the model'
+    )
     data = path.with_name(path.name + '.data')  # where the ONNX exporter puts the weights of a model
-    stored = _size(path.stat().st_size) + (f', its weights in {data.name}, {_size(data.stat().st_size)}: keep the two files together' if data.is_file() else '')
-    return [f'wrote {fmt} {path} ({stored})',
-            f"  input: N x {' x '.join(map(str, m['input_size']))}, {m['input']} (mean {m['mean']}, std {m['std']})",
-            f"  output: {m['num_classes']} classes ({names}), {m['output']}",
-            f'  temperature: {temperature}',
-            f"  metadata: {path.with_name(path.name.removesuffix(EXPORT_FORMATS[fmt]) + f'.{fmt}.json')}"]
+    stored = _size(path.stat().st_size) + (
+        f', its weights in {data.name}, {_size(data.stat().st_size)}: keep the two files together'
+        if data.is_file()
+        else ''
+    )
+    return [
+        f'wrote {fmt} {path} ({stored})',
+        f"  input: N x {' x '.join(map(str, m['input_size']))}, {m['input']} (mean {m['mean']}, std {m['std']})",
+        f"  output: {m['num_classes']} classes ({names}), {m['output']}",
+        f'  temperature: {temperature}',
+        f"  metadata: {path.with_name(path.name.removesuffix(EXPORT_FORMATS[fmt]) + f'.{fmt}.json')}",
+    ]
 
 # %% ../nbs/13_cli.ipynb #7cc90dd8
 def panel_notebook(path, cwd, config=None, runs_dir=None) -> Path:
     "Write the notebook `imgcls panel` serves to `path`: the panel, started in `cwd` from `config`, with `runs_dir`."
     import nbformat
-    lines = ['import os', f'os.chdir({str(cwd)!r})', 'from imgcls.panel import Panel', f'panel = Panel({config and str(config)!r})',
-             *([f"panel.settings['output.runs_dir'].value = {str(runs_dir)!r}"] if runs_dir else []), 'panel']
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('\n'.join(lines))], metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+
+    lines = [
+        'import os',
+        f'os.chdir({str(cwd)!r})',
+        'from imgcls.panel import Panel',
+        f'panel = Panel({config and str(config)!r})',
+        *([f"panel.settings['output.runs_dir'].value = {str(runs_dir)!r}"] if runs_dir else []),
+        'panel',
+    ]
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell('\n'.join(lines))],
+        metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
+    )
     nbformat.write(nb, str(path))
     return Path(path)
 
+
 def _port_free(port: int) -> bool:
     import socket
-    with socket.socket() as s:
-        try: s.bind(('127.0.0.1', port)); return True
-        except OSError: return False
 
-def _interrupt(signum, frame): raise KeyboardInterrupt
+    with socket.socket() as s:
+        try:
+            s.bind(('127.0.0.1', port))
+            return True
+        except OSError:
+            return False
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
 
 def _serve_until_interrupted(proc, port: int) -> int:
     "Wait for Voila to listen, print the address, wait for Ctrl-C or SIGTERM; stop Voila (and so its kernels) either way."
     import signal, socket, subprocess, time
-    saved = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the panel as Ctrl-C does, never leaving Voila behind
+
+    saved = signal.signal(
+        signal.SIGTERM, _interrupt
+    )  # `kill` stops the panel as Ctrl-C does, never leaving Voila behind
     try:
         while proc.poll() is None:
             try:
-                with socket.create_connection(('127.0.0.1', port), timeout=1): break
-            except OSError: time.sleep(0.2)
-        else: return proc.returncode or 1
+                with socket.create_connection(('127.0.0.1', port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            return proc.returncode or 1
         print(f'imgcls panel: serving http://127.0.0.1:{port}/ (Ctrl-C stops it)', flush=True)
         return proc.wait()
     except KeyboardInterrupt:
@@ -334,44 +592,83 @@ def _serve_until_interrupted(proc, port: int) -> int:
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
-            try: proc.wait(timeout=30)
-            except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         signal.signal(signal.SIGTERM, saved)
+
 
 def panel_command(args) -> int:
     "Run `imgcls panel`."
     import os, subprocess, tempfile
     from importlib.util import find_spec
-    problem = ('Voila is not installed: pip install "imgcls[notebook]"' if find_spec('voila') is None else
-               f'port {args.port} of 127.0.0.1 is in use; pick another with --port.' if not _port_free(args.port) else None)
-    if problem: print(f'imgcls panel: error: {problem}', file=sys.stderr); return 2
-    if args.config and not Path(args.config).is_file(): raise FileNotFoundError(f'No such config file: {args.config}')
+
+    problem = (
+        'Voila is not installed: pip install "imgcls[notebook]"'
+        if find_spec('voila') is None
+        else f'port {args.port} of 127.0.0.1 is in use; pick another with --port.'
+        if not _port_free(args.port)
+        else None
+    )
+    if problem:
+        print(f'imgcls panel: error: {problem}', file=sys.stderr)
+        return 2
+    if args.config and not Path(args.config).is_file():
+        raise FileNotFoundError(f'No such config file: {args.config}')
     config = args.config and Path(args.config).absolute()
     with tempfile.TemporaryDirectory(prefix='imgcls-panel-') as d:
-        nb = panel_notebook(Path(d)/'imgcls_panel.ipynb', Path.cwd(), config, args.runs_dir)
-        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(nb), '--no-browser', f'--port={args.port}', '--Voila.ip=127.0.0.1',
-                                 '--Voila.port_retries=0', '--Voila.log_level=WARN'], stdin=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, 'JUPYTER_RUNTIME_DIR': str(Path(d)/'runtime')})
+        nb = panel_notebook(Path(d) / 'imgcls_panel.ipynb', Path.cwd(), config, args.runs_dir)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                '-m',
+                'voila',
+                str(nb),
+                '--no-browser',
+                f'--port={args.port}',
+                '--Voila.ip=127.0.0.1',
+                '--Voila.port_retries=0',
+                '--Voila.log_level=WARN',
+            ],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, 'JUPYTER_RUNTIME_DIR': str(Path(d) / 'runtime')},
+        )
         return _serve_until_interrupted(proc, args.port)
 
 # %% ../nbs/13_cli.ipynb #bed286d5
 def runs_command(args) -> int:
     "Run `imgcls runs [DIR]` or `imgcls runs compare RUN ...`."
     from imgcls.runs import RunsError, list_runs, runs_table, compare
+
     try:
-        if args.args[:1] == ['compare']: return _compare_runs(args, compare)
-        if len(args.args) > 1: raise RunsError(f"Give one runs folder, not {len(args.args)} (to compare runs: imgcls runs compare RUN RUN ...).")
+        if args.args[:1] == ['compare']:
+            return _compare_runs(args, compare)
+        if len(args.args) > 1:
+            raise RunsError(
+                f"Give one runs folder, not {len(args.args)} (to compare runs: imgcls runs compare RUN RUN ...)."
+            )
         df = list_runs(args.args[0] if args.args else 'runs', args.sort, args.filter)
-        print(runs_table(df) if args.format == 'table' else df.to_csv(index=False).rstrip() if args.format == 'csv' else df.to_json(orient='records', indent=1))
+        print(
+            runs_table(df)
+            if args.format == 'table'
+            else df.to_csv(index=False).rstrip()
+            if args.format == 'csv'
+            else df.to_json(orient='records', indent=1)
+        )
         return 0
     except RunsError as e:
         print(f'imgcls runs: error: {e}', file=sys.stderr)
         return 2
 
+
 def _compare_runs(args, compare) -> int:
     res = compare(args.args[1:], args.out, args.runs_dir)
     print(res.config.to_string() if len(res.config) else 'The configs are the same.')
-    if args.out: print(f'wrote {args.out}')
+    if args.out:
+        print(f'wrote {args.out}')
     return 0
 
 # %% ../nbs/13_cli.ipynb #1561658e
@@ -380,39 +677,60 @@ def _parse(parser, argv=None):
     args, extra = parser.parse_known_args(argv)
     if extra and args.command in ('kfold', 'audit') and all('=' in e and not e.startswith('-') for e in extra):
         (args.overrides if args.command == 'kfold' else args.args).extend(extra)
-    elif extra: parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
+
 
 def _fold_overrides(args, overrides) -> list:
     return [*overrides, *([f'output.name={args.name}'] if args.name else [])]
+
 
 def _audit_error(command: str, e) -> int:
     print(f'imgcls {command}: error: {e}', file=sys.stderr)
     return INTERRUPTED if type(e).__name__ == 'KFoldStopped' else 2
 
+
 def kfold_command(args) -> int:
     "Run `imgcls kfold`."
     import json
     from imgcls.audit import kfold, AuditError, CV, OOF
-    try: root = kfold(args.config, _fold_overrides(args, args.overrides), args.folds)
-    except AuditError as e: return _audit_error('kfold', e)
-    cv = json.loads((root/CV).read_text())
-    print(f"CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {cv['folds']} folds; out-of-fold probabilities: {root/OOF}")
+
+    try:
+        root = kfold(args.config, _fold_overrides(args, args.overrides), args.folds)
+    except AuditError as e:
+        return _audit_error('kfold', e)
+    cv = json.loads((root / CV).read_text())
+    print(
+        f"CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {cv['folds']} folds; out-of-fold probabilities: {root / OOF}"
+    )
     return 0
+
 
 def audit_command(args) -> int:
     "Run `imgcls audit DATA_DIR ...`, `imgcls audit apply RUN` or `imgcls audit undo RUN`."
     from imgcls.audit import audit, apply_decisions, undo_decisions, AuditError, ISSUES, GRID
+
     first, rest = args.args[0], args.args[1:]
     try:
         if first in ('apply', 'undo'):
-            if len(rest) != 1: raise AuditError(f'imgcls audit {first} takes one run folder (runs/<name>), not {len(rest)} arguments.')
+            if len(rest) != 1:
+                raise AuditError(f'imgcls audit {first} takes one run folder (runs/<name>), not {len(rest)} arguments.')
             moves = (apply_decisions if first == 'apply' else undo_decisions)(rest[0])
-            print(f"{'moved' if first == 'apply' else 'moved back'} {len(moves)} file(s)" + ''.join(f'\n  {s} -> {t}' for s, t in moves))
+            print(
+                f"{'moved' if first == 'apply' else 'moved back'} {len(moves)} file(s)"
+                + ''.join(f'\n  {s} -> {t}' for s, t in moves)
+            )
             return 0
-        if not Path(first).is_dir(): raise FileNotFoundError(f'No such data folder: {first}')
-        out = audit(args.config, _fold_overrides(args, [f'data.data_dir={first}', *rest]), args.folds, args.near, args.outliers)
-    except AuditError as e: return _audit_error('audit', e)
-    print((out/'summary.txt').read_text().rstrip())
-    print(f'findings: {out/ISSUES}\ntop findings: {out/GRID}\ndecide in the notebook (imgcls.audit.Cleaner, or the panel\'s Audit tab), then: imgcls audit apply {shlex.quote(str(out.parent.absolute()))}')  # works from any folder
+        if not Path(first).is_dir():
+            raise FileNotFoundError(f'No such data folder: {first}')
+        out = audit(
+            args.config, _fold_overrides(args, [f'data.data_dir={first}', *rest]), args.folds, args.near, args.outliers
+        )
+    except AuditError as e:
+        return _audit_error('audit', e)
+    print((out / 'summary.txt').read_text().rstrip())
+    print(
+        f'findings: {out / ISSUES}\ntop findings: {out / GRID}\ndecide in the notebook (imgcls.audit.Cleaner, or the panel\'s Audit tab), then: imgcls audit apply {shlex.quote(str(out.parent.absolute()))}'
+    )  # works from any folder
     return 0

@@ -30,10 +30,12 @@ class DataConfig:
     balance: str = MISSING  # none | loss_weights | sampler
     labels_csv: Optional[str] = MISSING  # CSV of path,label[,split] (relative to data_dir) instead of class folders
 
+
 @dataclass
 class EarlyStoppingConfig:
     patience: Optional[int] = MISSING  # epochs without improvement before stopping; None: never stop early
     min_delta: float = MISSING  # smallest change of the monitored metric that counts as improvement
+
 
 @dataclass
 class TrainingConfig:
@@ -46,12 +48,15 @@ class TrainingConfig:
     label_smoothing: float = MISSING
     grad_clip: Optional[float] = MISSING  # max gradient norm; None: no clipping
     grad_accum: int = MISSING  # batches per optimiser step
-    monitor: str = MISSING  # val_<metric> (val_acc, val_loss, val_macro_f1, ...): picks best.pt and drives early stopping
+    monitor: str = (
+        MISSING  # val_<metric> (val_acc, val_loss, val_macro_f1, ...): picks best.pt and drives early stopping
+    )
     metrics: List[str] = MISSING  # registered metrics logged on val each epoch and in the final reports
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     log_every: int = MISSING  # batches between per-step TensorBoard points
     ema_decay: Optional[float] = MISSING  # keep an exponential moving average of the weights (e.g. 0.999); None: off
     temperature_scaling: bool = MISSING  # after training, fit one softmax temperature on val and use it for predictions
+
 
 @dataclass
 class OptimizerConfig:
@@ -62,6 +67,7 @@ class OptimizerConfig:
     weight_decay: float = MISSING
     backbone_lr_factor: float = MISSING  # backbone lr = lr x this (discriminative learning rates)
     kwargs: Dict[str, Any] = MISSING  # further arguments of the optimiser (e.g. betas)
+
 
 @dataclass
 class SchedulerConfig:
@@ -74,10 +80,12 @@ class SchedulerConfig:
     warmup_epochs: int = MISSING
     kwargs: Dict[str, Any] = MISSING  # further arguments of the scheduler
 
+
 @dataclass
 class LossConfig:
     name: str = MISSING  # a registered loss: cross_entropy | focal | your own
     kwargs: Dict[str, Any] = MISSING  # further arguments of the loss (e.g. gamma for focal)
+
 
 @dataclass
 class ModelConfig:
@@ -87,12 +95,15 @@ class ModelConfig:
     dropout: float = MISSING
     freeze_backbone: bool = MISSING
     unfreeze_after: Optional[int] = MISSING  # epochs after which a frozen backbone is unfrozen; None: never
-    small_input: bool = MISSING  # the stem for images of 32 px and below (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
+    # the stem for images of 32 px and below (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
+    small_input: bool = MISSING
+
 
 @dataclass
 class NormalizeConfig:
     mean: List[float] = MISSING
     std: List[float] = MISSING
+
 
 @dataclass
 class SplitTransformsConfig:
@@ -105,8 +116,11 @@ class SplitTransformsConfig:
     color_jitter: float = MISSING  # brightness/contrast/saturation strength; 0: off
     auto_augment: str = MISSING  # none | trivial | randaugment
     random_erasing: float = MISSING  # probability; 0: off
-    extra: Dict[str, Any] = MISSING  # registered transforms, name: arguments (or null), applied in order after auto_augment
+    extra: Dict[str, Any] = (
+        MISSING  # registered transforms, name: arguments (or null), applied in order after auto_augment
+    )
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+
 
 @dataclass
 class TransformsConfig:
@@ -118,15 +132,20 @@ class TransformsConfig:
     val: SplitTransformsConfig = field(default_factory=SplitTransformsConfig)
     test: SplitTransformsConfig = field(default_factory=SplitTransformsConfig)
 
+
 @dataclass
 class OutputConfig:
     runs_dir: str = MISSING
     name: Optional[str] = MISSING  # the run folder's name; None: the config file's stem and the overrides
 
+
 @dataclass
 class Config:
     "The typed schema of an imgcls config."
-    imports: List[str] = MISSING  # modules that register models, losses, ... (names, or .py paths relative to the config file)
+
+    imports: List[str] = (
+        MISSING  # modules that register models, losses, ... (names, or .py paths relative to the config file)
+    )
     seed: int = MISSING
     deterministic: bool = MISSING
     reuse_memory: bool = MISSING  # Linux (glibc): keep freed large blocks for reuse instead of unmapping them
@@ -142,20 +161,43 @@ class Config:
 # %% ../nbs/00_config.ipynb #9a401f72
 class Choices(dict):
     "Keys with a fixed set of names, checked by `load_config`; `CHOICES[key]` also gives the live names of registry-backed keys (for menus)."
-    def __contains__(self, key): return super().__contains__(key) or key in REGISTERED_CHOICES
-    def __getitem__(self, key): return tuple(REGISTERED_CHOICES[key]()) if key in REGISTERED_CHOICES else super().__getitem__(key)
 
-CHOICES = Choices({'training.precision': ('fp32', 'bf16', 'fp16', 'auto'),
-           'data.missing_test': ('carve', 'val'), 'data.balance': ('none', 'loss_weights', 'sampler'),
-           'transforms.preset': (None, 'none', 'light', 'strong'),
-           **{f'transforms.{s}.{k}': v for s in ('train', 'val', 'test')
-              for k, v in (('crop', ('none', 'center', 'random_resized', 'random_pad')), ('auto_augment', ('none', 'trivial', 'randaugment')),
-                           ('pad_mode', ('reflect', 'constant', 'edge', 'symmetric')))}})
+    def __contains__(self, key):
+        return super().__contains__(key) or key in REGISTERED_CHOICES
+
+    def __getitem__(self, key):
+        return tuple(REGISTERED_CHOICES[key]()) if key in REGISTERED_CHOICES else super().__getitem__(key)
+
+
+CHOICES = Choices(
+    {
+        'training.precision': ('fp32', 'bf16', 'fp16', 'auto'),
+        'data.missing_test': ('carve', 'val'),
+        'data.balance': ('none', 'loss_weights', 'sampler'),
+        'transforms.preset': (None, 'none', 'light', 'strong'),
+        **{
+            f'transforms.{s}.{k}': v
+            for s in ('train', 'val', 'test')
+            for k, v in (
+                ('crop', ('none', 'center', 'random_resized', 'random_pad')),
+                ('auto_augment', ('none', 'trivial', 'randaugment')),
+                ('pad_mode', ('reflect', 'constant', 'edge', 'symmetric')),
+            )
+        },
+    }
+)
 
 # %% ../nbs/00_config.ipynb #5ece263f
-MINIMUMS = {'training.batch_size': 1, 'training.num_epochs': 1, 'training.grad_accum': 1, 'training.log_every': 1,
-            'data.num_workers': 0, 'data.cache_mb': 0, 'scheduler.step_size': 1,
-            **{f'transforms.{s}.resize': 1 for s in ('train', 'val', 'test')}}
+MINIMUMS = {
+    'training.batch_size': 1,
+    'training.num_epochs': 1,
+    'training.grad_accum': 1,
+    'training.log_every': 1,
+    'data.num_workers': 0,
+    'data.cache_mb': 0,
+    'scheduler.step_size': 1,
+    **{f'transforms.{s}.resize': 1 for s in ('train', 'val', 'test')},
+}
 
 # %% ../nbs/00_config.ipynb #eaf14326
 def schema_types(schema=Config, prefix='') -> dict:
@@ -163,86 +205,140 @@ def schema_types(schema=Config, prefix='') -> dict:
     res = {}
     for f in fields(schema):
         typ = typing.get_type_hints(schema)[f.name]
-        if is_dataclass(typ): res.update(schema_types(typ, f'{prefix}{f.name}.'))
-        else: res[prefix + f.name] = typ
+        if is_dataclass(typ):
+            res.update(schema_types(typ, f'{prefix}{f.name}.'))
+        else:
+            res[prefix + f.name] = typ
     return res
 
 # %% ../nbs/00_config.ipynb #a5ac8788
 class ConfigError(ValueError):
     "A config that cannot be used; the message names the key and the fix."
 
+
 def _type_name(typ) -> str:
     if typing.get_origin(typ) is typing.Union:
         return ' or '.join(_type_name(t) for t in typing.get_args(typ)).replace('NoneType', 'null')
-    if typing.get_origin(typ) in (list, List): return f'list of {_type_name(typing.get_args(typ)[0])}'
+    if typing.get_origin(typ) in (list, List):
+        return f'list of {_type_name(typing.get_args(typ)[0])}'
     return getattr(typ, '__name__', str(typ))
+
 
 def did_you_mean(key: str, candidates) -> str:
     "The hint ' Did you mean `x`?' for the closest of `candidates` to `key`, or an empty string."
     close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ''
 
-KEY_ALIASES = {'learning_rate': 'lr', 'epochs': 'num_epochs', 'n_epochs': 'num_epochs', 'max_epochs': 'num_epochs', 'bs': 'batch_size', 'batch': 'batch_size',
-               'arch': 'architecture', 'model': 'architecture', 'model.name': 'model.architecture', 'lr_scheduler': 'scheduler', 'sched': 'scheduler',
-               'optim': 'optimizer', 'opt': 'optimizer', 'wd': 'weight_decay', 'workers': 'num_workers', 'n_classes': 'num_classes', 'classes': 'num_classes',
-               'data': 'data_dir', 'runs': 'runs_dir'}  # names from other tools, by full key or by one part of a key
+
+KEY_ALIASES = {
+    'learning_rate': 'lr',
+    'epochs': 'num_epochs',
+    'n_epochs': 'num_epochs',
+    'max_epochs': 'num_epochs',
+    'bs': 'batch_size',
+    'batch': 'batch_size',
+    'arch': 'architecture',
+    'model': 'architecture',
+    'model.name': 'model.architecture',
+    'lr_scheduler': 'scheduler',
+    'sched': 'scheduler',
+    'optim': 'optimizer',
+    'opt': 'optimizer',
+    'wd': 'weight_decay',
+    'workers': 'num_workers',
+    'n_classes': 'num_classes',
+    'classes': 'num_classes',
+    'data': 'data_dir',
+    'runs': 'runs_dir',
+}  # names from other tools, by full key or by one part of a key
+
 
 def _sections(types) -> set:
     "Every dotted prefix of the schema's keys: the sections (`training`, `transforms.train`, ...)."
     return {k.rsplit('.', i)[0] for k in types for i in range(1, k.count('.') + 1)}
 
+
 def _setting(key: str, types, sections):
     "`key` when it is a setting; for a section, its main setting (`optimizer` → `optimizer.name`, `model` → `model.architecture`); else None."
-    if key in types: return key
-    if key in sections: return next((m for m in (f'{key}.name', f'{key}.{KEY_ALIASES.get(key.rpartition(".")[2])}') if m in types), None)
+    if key in types:
+        return key
+    if key in sections:
+        return next(
+            (m for m in (f'{key}.name', f'{key}.{KEY_ALIASES.get(key.rpartition(".")[2])}') if m in types), None
+        )
     return None
+
 
 def closest_key(key: str):
     "The schema key that `key` most likely means, or None: first by `KEY_ALIASES` (the whole key, its parts, its last part in any section), then by spelling."
     types = schema_types()
     sections = _sections(types)
     options = [KEY_ALIASES.get(key)]
-    options += ['.'.join(c) for c in itertools.product(*[(p, KEY_ALIASES[p]) if p in KEY_ALIASES else (p,) for p in key.split('.')])]
+    options += [
+        '.'.join(c)
+        for c in itertools.product(*[(p, KEY_ALIASES[p]) if p in KEY_ALIASES else (p,) for p in key.split('.')])
+    ]
     last = key.rpartition('.')[2]
     same_last = [k for k in types if k.rpartition('.')[2] == KEY_ALIASES.get(last, last)]
     options += same_last if len(same_last) == 1 else []
     for o in options:
-        if o and (found := _setting(o, types, sections)) and found != key: return found
+        if o and (found := _setting(o, types, sections)) and found != key:
+            return found
     close = difflib.get_close_matches(key, sorted((set(types) | sections) - {key}), n=1, cutoff=0.6)
     return close[0] if close else None
 
+
 def _given_key(given, key: str) -> str:
     "The first full dotted key in `given` (the config being merged) at or under `key` that the schema lacks: what the user actually wrote."
+
     def walk(d, prefix=''):
         for k, v in d.items():
             yield from walk(v, f'{prefix}{k}.') if isinstance(v, dict) and v else [f'{prefix}{k}']
+
     types = schema_types()
-    return next((k for k in walk(OmegaConf.to_container(given)) if k not in types and (not key or k == key or k.startswith(key + '.'))), key)
+    return next(
+        (
+            k
+            for k in walk(OmegaConf.to_container(given))
+            if k not in types and (not key or k == key or k.startswith(key + '.'))
+        ),
+        key,
+    )
+
 
 def explain_error(e: OmegaConfBaseException, source: str, given=None) -> ConfigError:
     "Turn an OmegaConf error into a `ConfigError` that names the key, the problem and the fix; `given` is the config being merged, to name a key exactly."
     key, types = e.full_key or '', schema_types()
-    if given is not None and (isinstance(e, ConfigKeyError) or key not in types): key = _given_key(given, key)
+    if given is not None and (isinstance(e, ConfigKeyError) or key not in types):
+        key = _given_key(given, key)
     if isinstance(e, ConfigKeyError) or key not in types:
         hint = f" Did you mean `{k}`?" if (k := closest_key(key)) else ''
         if key in _sections(types):
-            return ConfigError(f"Config key `{key}` (from {source}) is a section, not a setting: give one of its keys.{hint} Valid keys: see `imgcls/default_config.yaml`.")
-        return ConfigError(f"Unknown config key `{key or '?'}` (from {source}).{hint} Valid keys: see `imgcls/default_config.yaml`.")
+            return ConfigError(
+                f"Config key `{key}` (from {source}) is a section, not a setting: give one of its keys.{hint} Valid keys: see `imgcls/default_config.yaml`."
+            )
+        return ConfigError(
+            f"Unknown config key `{key or '?'}` (from {source}).{hint} Valid keys: see `imgcls/default_config.yaml`."
+        )
     return ConfigError(f"Config key `{key}` (from {source}) expects {_type_name(types[key])}, got {e.value!r}.")
 
 # %% ../nbs/00_config.ipynb #714c48e7
 class Registry(dict):
     "Named factories of one kind: `register` adds one (built-ins too), `lookup` finds one or names the closest."
+
     def __init__(self, kind: str, key: str, home: str):
         super().__init__()
         self.kind, self.key, self.home = kind, key, home  # home: the module that registers the built-ins
 
     def register(self, name: str = None, **attrs):
         "Decorator: register a factory under `name` (default: its own name); `attrs` are set on it."
+
         def deco(factory):
-            for k, v in attrs.items(): setattr(factory, k, v)
+            for k, v in attrs.items():
+                setattr(factory, k, v)
             self[name or factory.__name__] = factory
             return factory
+
         return deco
 
     def names(self) -> list:
@@ -252,25 +348,35 @@ class Registry(dict):
 
     def lookup(self, name: str, key: str = None):
         "The factory registered as `name`; installed plugins are loaded when it is missing; else a `ConfigError` naming `key`."
-        if name not in self.names(): load_plugins()
-        if name in self: return self[name]
-        raise ConfigError(f"Unknown {self.kind} {name!r} for `{key or self.key}`.{did_you_mean(str(name), self)} "
-                          f"Known: {', '.join(sorted(self))}. Register your own with `@register_{self.kind}` in a module listed under `imports:`.")
+        if name not in self.names():
+            load_plugins()
+        if name in self:
+            return self[name]
+        raise ConfigError(
+            f"Unknown {self.kind} {name!r} for `{key or self.key}`.{did_you_mean(str(name), self)} "
+            f"Known: {', '.join(sorted(self))}. Register your own with `@register_{self.kind}` in a module listed under `imports:`."
+        )
 
 # %% ../nbs/00_config.ipynb #243d00a7
 PLUGIN_GROUP = 'imgcls.plugins'  # entry-point group of installed plugin packages
 _loaded_plugins = set()
 
+
 def load_plugins() -> list:
     "Import every module that installed packages declare under `[project.entry-points.\"imgcls.plugins\"]` (each once)."
     from importlib.metadata import entry_points
+
     for ep in entry_points(group=PLUGIN_GROUP):
-        if ep.value in _loaded_plugins: continue
+        if ep.value in _loaded_plugins:
+            continue
         _loaded_plugins.add(ep.value)
-        try: ep.load()
+        try:
+            ep.load()
         except Exception as e:
-            raise ConfigError(f"Plugin {ep.name!r} ({ep.value}), declared by an installed package under the `{PLUGIN_GROUP}` entry points, "
-                              f"failed to import: {type(e).__name__}: {e}. Fix or uninstall that package.") from None
+            raise ConfigError(
+                f"Plugin {ep.name!r} ({ep.value}), declared by an installed package under the `{PLUGIN_GROUP}` entry points, "
+                f"failed to import: {type(e).__name__}: {e}. Fix or uninstall that package."
+            ) from None
     return sorted(_loaded_plugins)
 
 # %% ../nbs/00_config.ipynb #a6b29cb6
@@ -280,32 +386,43 @@ OPTIMIZERS = Registry('optimizer', 'optimizer.name', 'imgcls.train')
 SCHEDULERS = Registry('scheduler', 'scheduler.name', 'imgcls.train')
 TRANSFORMS = Registry('transform', 'transforms.train.extra', 'imgcls.data')
 METRICS = Registry('metric', 'training.metrics', 'imgcls.metrics')
-REGISTERED_CHOICES = {'optimizer.name': lambda: OPTIMIZERS.names(), 'scheduler.name': lambda: SCHEDULERS.names(), 'loss.name': lambda: LOSSES.names(),
-                      'training.monitor': lambda: [f'val_{m}' for m in METRICS.names()]}  # what `CHOICES` offers for these keys
+REGISTERED_CHOICES = {
+    'optimizer.name': lambda: OPTIMIZERS.names(),
+    'scheduler.name': lambda: SCHEDULERS.names(),
+    'loss.name': lambda: LOSSES.names(),
+    'training.monitor': lambda: [f'val_{m}' for m in METRICS.names()],
+}  # what `CHOICES` offers for these keys
+
 
 def register_model(name: str = None, cam_layer: str = None):
     "Decorator: a model class or factory taking `num_classes`, `dropout` and `in_channels`; `cam_layer` names the module class activation maps use."
     return MODELS.register(name, cam_layer=cam_layer)
 
+
 def register_loss(name: str = None):
     "Decorator: a factory `(weight=None, label_smoothing=0.0, **loss.kwargs)` returning `loss(logits, target)`; targets are class indices or (MixUp) probabilities."
     return LOSSES.register(name)
+
 
 def register_optimizer(name: str = None):
     "Decorator: a factory `(param_groups, optimizer_config)` returning a `torch.optim.Optimizer`."
     return OPTIMIZERS.register(name)
 
+
 def register_scheduler(name: str = None):
     "Decorator: a factory `(optimizer, scheduler_config, total_steps, steps_per_epoch, mode)` returning a scheduler stepped per optimiser step (or a `ReduceLROnPlateau`)."
     return SCHEDULERS.register(name)
+
 
 def register_transform(name: str = None):
     "Decorator: a factory `(**arguments)` returning a transform of uint8 (C, H, W) tensors, for `transforms.<split>.extra`."
     return TRANSFORMS.register(name)
 
+
 def register_metric(name: str = None, mode: str = 'max'):
     "Decorator: a function of an evaluation result (`y_true`, `y_pred`, `rank`, `losses`) returning a float; `mode` is max or min."
-    if mode not in ('max', 'min'): raise ValueError(f"mode must be max or min, not {mode!r}")
+    if mode not in ('max', 'min'):
+        raise ValueError(f"mode must be max or min, not {mode!r}")
     return METRICS.register(name, mode=mode)
 
 # %% ../nbs/00_config.ipynb #3b42a03e
@@ -313,49 +430,69 @@ def is_file_entry(entry: str) -> bool:
     "Whether an `imports:` entry names a file (a `.py` path) rather than a module."
     return entry.endswith('.py') or '/' in entry or os.sep in entry
 
+
 def _import_file(path: Path, entry: str, source: str) -> str:
     "Import the `.py` file `path` as a module named after its stem; return that name."
     name = path.stem
-    if not path.is_file(): raise ConfigError(f"`imports:` entry {entry!r} (from {source}): file not found: {path}.")
+    if not path.is_file():
+        raise ConfigError(f"`imports:` entry {entry!r} (from {source}): file not found: {path}.")
     old = sys.modules.get(name)
     if old is not None:
-        if Path(getattr(old, '__file__', '') or '').resolve() == path: return name
-        raise ConfigError(f"`imports:` entry {entry!r} (from {source}): a module named {name!r} is already imported from elsewhere; rename the file.")
+        if Path(getattr(old, '__file__', '') or '').resolve() == path:
+            return name
+        raise ConfigError(
+            f"`imports:` entry {entry!r} (from {source}): a module named {name!r} is already imported from elsewhere; rename the file."
+        )
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    try: spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
     except Exception as e:
         del sys.modules[name]
-        raise ConfigError(f"Importing {path} (`imports:` entry {entry!r} from {source}) failed: {type(e).__name__}: {e}") from None
+        raise ConfigError(
+            f"Importing {path} (`imports:` entry {entry!r} from {source}) failed: {type(e).__name__}: {e}"
+        ) from None
     return name
+
 
 def _inside(path, folder) -> bool:
     return folder is not None and (path == folder or folder in path.parents)
+
 
 def _import_name(name: str, source: str, run_dir: Path = None) -> str:
     "Import module `name`; with `run_dir`, refuse a module that lives in that run folder or next to it."
     if not re.fullmatch(r'[A-Za-z_]\w*(\.[A-Za-z_]\w*)*', name):
         raise ConfigError(f"`imports:` entry {name!r} (from {source}) is not a module name or a .py file.")
-    if name in sys.modules: return name
+    if name in sys.modules:
+        return name
     top = name.partition('.')[0]
     spec, extra = importlib.util.find_spec(top), None
     if spec is None:
         extra = os.getcwd()
         spec = importlib.machinery.PathFinder.find_spec(top, [extra])
     if spec is None:
-        raise ConfigError(f"Module {name!r} (listed under `imports:` in {source}) is not installed. Install the package that provides it "
-                          f"(pip install ...) or put it on the Python path (PYTHONPATH); it registers parts this config names.")
+        raise ConfigError(
+            f"Module {name!r} (listed under `imports:` in {source}) is not installed. Install the package that provides it "
+            f"(pip install ...) or put it on the Python path (PYTHONPATH); it registers parts this config names."
+        )
     origin = Path(spec.origin or next(iter(spec.submodule_search_locations or []), '')).resolve()
     if run_dir is not None and (_inside(origin, run_dir) or origin.parent == run_dir.parent):
-        raise ConfigError(f"Refusing to import {name!r} (listed under `imports:` in {source}) from {origin}: it lies in or next to the run folder, "
-                          f"and opening a run never runs code that came with it. Install that module instead.")
-    if extra: sys.path.insert(0, extra)
-    try: importlib.import_module(name)
+        raise ConfigError(
+            f"Refusing to import {name!r} (listed under `imports:` in {source}) from {origin}: it lies in or next to the run folder, "
+            f"and opening a run never runs code that came with it. Install that module instead."
+        )
+    if extra:
+        sys.path.insert(0, extra)
+    try:
+        importlib.import_module(name)
     except Exception as e:
-        raise ConfigError(f"Importing {name!r} (listed under `imports:` in {source}) failed: {type(e).__name__}: {e}") from None
+        raise ConfigError(
+            f"Importing {name!r} (listed under `imports:` in {source}) failed: {type(e).__name__}: {e}"
+        ) from None
     finally:
-        if extra: sys.path.remove(extra)
+        if extra:
+            sys.path.remove(extra)
     return name
 
 # %% ../nbs/00_config.ipynb #f74c22b5
@@ -364,70 +501,102 @@ def load_imports(entries, source: str = 'the config', config_dir=None, files: bo
     names, run_dir = [], None if files else Path(config_dir or '.').resolve()
     for entry in entries or []:
         entry = str(entry)
-        if not is_file_entry(entry): names.append(_import_name(entry, source, run_dir))
-        elif files: names.append(_import_file((Path(config_dir or '.')/entry).resolve(), entry, source))
-        else: raise ConfigError(f"`imports:` entry {entry!r} (from {source}) is a file path. A run's saved config may name only installed modules "
-                                f"(or modules on the Python path), so opening a run never runs a file that came with it; install the module.")
+        if not is_file_entry(entry):
+            names.append(_import_name(entry, source, run_dir))
+        elif files:
+            names.append(_import_file((Path(config_dir or '.') / entry).resolve(), entry, source))
+        else:
+            raise ConfigError(
+                f"`imports:` entry {entry!r} (from {source}) is a file path. A run's saved config may name only installed modules "
+                f"(or modules on the Python path), so opening a run never runs a file that came with it; install the module."
+            )
     return names
 
 # %% ../nbs/00_config.ipynb #b70efc86
 _OVERRIDE_RE = re.compile(r'^[A-Za-z_][\w.]*=')
 
+
 def parse_overrides(overrides) -> DictConfig:
     "Parse `key.sub=value` strings into a config, with a clear error for malformed ones."
     overrides = list(overrides or [])
     for o in overrides:
-        if not _OVERRIDE_RE.match(o): raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
+        if not _OVERRIDE_RE.match(o):
+            raise ConfigError(f"Override {o!r} is not of the form `key.sub=value` (e.g. `optimizer.lr=0.01`).")
     return OmegaConf.from_dotlist(overrides)
 
 # %% ../nbs/00_config.ipynb #e3b39846
 def _default_config_path() -> Path:
     import imgcls
-    return Path(imgcls.__file__).parent/'default_config.yaml'
+
+    return Path(imgcls.__file__).parent / 'default_config.yaml'
+
 
 def _merge(base: DictConfig, other, source: str) -> DictConfig:
-    try: return OmegaConf.merge(base, other)
-    except OmegaConfBaseException as e: raise explain_error(e, source, other) from None
+    try:
+        return OmegaConf.merge(base, other)
+    except OmegaConfBaseException as e:
+        raise explain_error(e, source, other) from None
+
 
 def _check_choices(cfg: DictConfig):
     for key, allowed in CHOICES.items():
         val = OmegaConf.select(cfg, key)
         if val not in allowed:
             names = [str(a).replace('None', 'null') for a in allowed]
-            raise ConfigError(f"Config key `{key}` must be one of {', '.join(names)}; got {val!r}.{did_you_mean(str(val), names)}")
+            raise ConfigError(
+                f"Config key `{key}` must be one of {', '.join(names)}; got {val!r}.{did_you_mean(str(val), names)}"
+            )
+
 
 def _check_minimums(cfg: DictConfig):
     for key, low in MINIMUMS.items():
         val = OmegaConf.select(cfg, key)
-        if val is not None and val < low: raise ConfigError(f"`{key}` must be at least {low}; got {val}.")
+        if val is not None and val < low:
+            raise ConfigError(f"`{key}` must be at least {low}; got {val}.")
+
 
 def _check_registered(cfg: DictConfig):
     "Every name the config gives an extension point is registered."
-    for reg in (OPTIMIZERS, SCHEDULERS, LOSSES): reg.lookup(OmegaConf.select(cfg, reg.key))
+    for reg in (OPTIMIZERS, SCHEDULERS, LOSSES):
+        reg.lookup(OmegaConf.select(cfg, reg.key))
     monitor = cfg.training.monitor
-    if not monitor.startswith('val_'): raise ConfigError(f"`training.monitor` must be val_<metric> (val_acc, val_loss, ...); got {monitor!r}.")
+    if not monitor.startswith('val_'):
+        raise ConfigError(f"`training.monitor` must be val_<metric> (val_acc, val_loss, ...); got {monitor!r}.")
     METRICS.lookup(monitor[4:], 'training.monitor')
-    for m in cfg.training.metrics: METRICS.lookup(m, 'training.metrics')
+    for m in cfg.training.metrics:
+        METRICS.lookup(m, 'training.metrics')
     for split in ('train', 'val', 'test'):
-        for name in cfg.transforms[split].extra: TRANSFORMS.lookup(name, f'transforms.{split}.extra')
+        for name in cfg.transforms[split].extra:
+            TRANSFORMS.lookup(name, f'transforms.{split}.extra')
+
 
 def _check_missing(cfg: DictConfig):
     missing = sorted(OmegaConf.missing_keys(cfg))
-    if missing: raise ConfigError(f"Config keys without a value: {', '.join(missing)}. Set them in your YAML file or as overrides.")
+    if missing:
+        raise ConfigError(
+            f"Config keys without a value: {', '.join(missing)}. Set them in your YAML file or as overrides."
+        )
+
 
 def load_yaml(path) -> DictConfig:
     "Read a YAML config file, naming the path when it is missing or not valid YAML."
     path = Path(path)
-    if not path.is_file(): raise ConfigError(f"Config file not found: {path}. Check the path given to `--config`.")
-    try: data = OmegaConf.load(path)
-    except Exception as e: raise ConfigError(f"Config file {path} is not valid YAML: {e}") from None
-    if not isinstance(data, DictConfig): raise ConfigError(f"Config file {path} must hold a mapping of keys, not {type(data).__name__}.")
+    if not path.is_file():
+        raise ConfigError(f"Config file not found: {path}. Check the path given to `--config`.")
+    try:
+        data = OmegaConf.load(path)
+    except Exception as e:
+        raise ConfigError(f"Config file {path} is not valid YAML: {e}") from None
+    if not isinstance(data, DictConfig):
+        raise ConfigError(f"Config file {path} must hold a mapping of keys, not {type(data).__name__}.")
     return data
+
 
 def load_config(config_file=None, overrides=(), files: bool = False) -> DictConfig:
     "Build the typed config: defaults, then `config_file`, then `key=value` `overrides`; import its `imports:` (`.py` files only when `files`) and check registered names."
     cfg = _merge(OmegaConf.structured(Config), load_yaml(_default_config_path()), 'the packaged defaults')
-    if config_file is not None: cfg = _merge(cfg, load_yaml(config_file), str(config_file))
+    if config_file is not None:
+        cfg = _merge(cfg, load_yaml(config_file), str(config_file))
     cfg = _merge(cfg, parse_overrides(overrides), 'the command line')
     _check_missing(cfg)
     _check_choices(cfg)
@@ -440,18 +609,28 @@ def load_config(config_file=None, overrides=(), files: bool = False) -> DictConf
 # %% ../nbs/00_config.ipynb #d79d52c7
 def config_error_message(f) -> str:
     "Run `f` and return the message of the `ConfigError` it raises (for showing errors in docs and tests)."
-    try: f()
-    except ConfigError as e: return str(e)
+    try:
+        f()
+    except ConfigError as e:
+        return str(e)
     raise AssertionError('expected a ConfigError')
 
 # %% ../nbs/00_config.ipynb #6581b489
-ALIASES = {'batch_size': 'batch', 'num_epochs': 'epochs', 'architecture': 'arch', 'weight_decay': 'wd',
-           'optimizer.name': 'opt', 'scheduler.name': 'sched'}  # by full key or last part
+ALIASES = {
+    'batch_size': 'batch',
+    'num_epochs': 'epochs',
+    'architecture': 'arch',
+    'weight_decay': 'wd',
+    'optimizer.name': 'opt',
+    'scheduler.name': 'sched',
+}  # by full key or last part
 NAME_EXCLUDED = ('output.', 'data.num_workers')  # keys that place a run or only change its speed
 MAX_NAME = 120  # longer names are cut and end in a hash of all the overrides
 
+
 def _safe(s: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.+-]+', '-', s).strip('-.') or 'x'
+
 
 def _short_keys(keys) -> dict:
     "Each key's shortest dotted suffix that no other key shares, aliased when it is one part."
@@ -460,53 +639,74 @@ def _short_keys(keys) -> dict:
         parts = k.split('.')
         for n in range(1, len(parts) + 1):
             suffix = '.'.join(parts[-n:])
-            if sum(o.endswith('.' + suffix) or o == suffix for o in keys) == 1: break
+            if sum(o.endswith('.' + suffix) or o == suffix for o in keys) == 1:
+                break
         res[k] = ALIASES.get(k) or (ALIASES.get(suffix, suffix) if n == 1 else suffix)
     return res
 
+
 def run_name(overrides=(), config_file=None, name=None) -> str:
     "A filesystem-safe, stable run name: `name` if given, else the stem of `config_file` and the `key=value` overrides; `base` when there are none."
-    if name: return _cut(_safe(name), name)
+    if name:
+        return _cut(_safe(name), name)
     parts = {}
     for o in overrides or []:
         key, _, val = o.partition('=')
-        if key.startswith(NAME_EXCLUDED): continue
+        if key.startswith(NAME_EXCLUDED):
+            continue
         parts.pop(key, None)
         parts[key] = val
     stem = [_safe(Path(config_file).stem)] if config_file else []
-    if not parts and not stem: return 'base'
+    if not parts and not stem:
+        return 'base'
     short = _short_keys(list(parts))
     name = '_'.join(stem + [f'{_safe(short[k])}_{_safe(Path(v).name if "/" in v else v)}' for k, v in parts.items()])
     return _cut(name, ' '.join([*stem, *(f'{k}={v}' for k, v in parts.items())]))
 
+
 def _cut(name: str, full: str) -> str:
     "`name`, or its readable start and a hash of `full` when longer than `MAX_NAME`."
-    if len(name) <= MAX_NAME: return name
+    if len(name) <= MAX_NAME:
+        return name
     digest = hashlib.sha1(full.encode()).hexdigest()[:8]
-    return f'{name[:MAX_NAME - 9].rstrip("_-.")}_{digest}'
+    return f'{name[: MAX_NAME - 9].rstrip("_-.")}_{digest}'
 
 # %% ../nbs/00_config.ipynb #ff1c11d9
 CHANGES_EXCLUDED = NAME_EXCLUDED + ('model.num_classes',)
+
 
 def flatten(d: dict, prefix: str = '') -> dict:
     "A nested dict as `{dotted key: value}`."
     out = {}
     for k, v in d.items():
-        if isinstance(v, dict): out.update(flatten(v, f'{prefix}{k}.'))
-        else: out[prefix + str(k)] = v
+        if isinstance(v, dict):
+            out.update(flatten(v, f'{prefix}{k}.'))
+        else:
+            out[prefix + str(k)] = v
     return out
+
 
 def default_values() -> dict:
     "The packaged defaults as `{dotted key: value}`, read straight from the YAML file (fast: listing runs needs them)."
     import yaml
+
     return flatten(yaml.safe_load(_default_config_path().read_text()))
+
 
 def config_changes(values: dict, defaults: dict = None) -> dict:
     "The dotted keys of the flat config `values` that differ from `defaults` (the packaged ones when None)."
     defaults = default_values() if defaults is None else defaults
-    return {k: v for k, v in values.items() if not k.startswith(CHANGES_EXCLUDED) and (k not in defaults or defaults[k] != v)}
+    return {
+        k: v
+        for k, v in values.items()
+        if not k.startswith(CHANGES_EXCLUDED) and (k not in defaults or defaults[k] != v)
+    }
+
 
 def leaderboard_hparams(cfg: DictConfig) -> dict:
     "The architecture and the changed keys of `cfg`, as scalars (lists and null as text) for TensorBoard's HParams view."
     changed = config_changes(flatten(OmegaConf.to_container(cfg)))
-    return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in {'model.architecture': cfg.model.architecture, **changed}.items()}
+    return {
+        k: v if isinstance(v, (int, float, str, bool)) else str(v)
+        for k, v in {'model.architecture': cfg.model.architecture, **changed}.items()
+    }

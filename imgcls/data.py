@@ -32,103 +32,147 @@ class DataError(ValueError):
 # %% ../nbs/01_data.ipynb #caddba49
 SPLITS = ('train', 'val', 'test')
 
+
 def _stratified_split(labels, fractions, seed):
     "Indices of a stratified split of `labels` into len(`fractions`) parts."
     from sklearn.model_selection import train_test_split
+
     idx, parts, left = np.arange(len(labels)), [], 1.0
     for frac in fractions[:-1]:
-        take, idx = train_test_split(idx, train_size=frac/left, stratify=labels[idx], random_state=seed)
-        parts.append(take); left -= frac
+        take, idx = train_test_split(idx, train_size=frac / left, stratify=labels[idx], random_state=seed)
+        parts.append(take)
+        left -= frac
     return parts + [idx]
+
 
 def _lock(path):
     "An inter-process lock for making `path`: a hidden `.NAME.lock` file beside it."
     from filelock import FileLock
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path.parent/f'.{path.name}.lock'))
+    return FileLock(str(path.parent / f'.{path.name}.lock'))
+
 
 def _atomic_write(dest, fill) -> Path:
     "Run `fill(tmp_folder)`, then rename the folder to `dest`; nothing is left behind on failure, and one process at a time writes `dest`."
     dest = Path(dest)
     with _lock(dest):
-        if dest.exists(): raise DataError(f"{dest} already exists; delete it or choose another destination.")
+        if dest.exists():
+            raise DataError(f"{dest} already exists; delete it or choose another destination.")
         tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}-', dir=dest.parent))
         try:
             fill(tmp)
             os.replace(tmp, dest)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
 
 def write_digits(dest, size: int = 32, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Path:
     "Write scikit-learn's digits to `dest` as `{train,val,test}/<digit>/*.png`."
     from sklearn.datasets import load_digits
     from PIL import Image
+
     digits = load_digits()
     images = (digits.images * (255 / 16)).round().astype(np.uint8)
+
     def fill(tmp):
         for split, idx in zip(SPLITS, _stratified_split(digits.target, fractions, seed)):
             for i in idx:
-                folder = tmp/split/str(digits.target[i])
+                folder = tmp / split / str(digits.target[i])
                 folder.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(images[i]).resize((size, size), Image.BICUBIC).convert('RGB').save(folder/f'{i:04d}.png')
+                Image.fromarray(images[i]).resize((size, size), Image.BICUBIC).convert('RGB').save(
+                    folder / f'{i:04d}.png'
+                )
+
     return _atomic_write(dest, fill)
 
 # %% ../nbs/01_data.ipynb #0a21642e
 DATASETS = {'digits': write_digits}  # data set helpers by name (`imgcls data NAME`); more are added below
 WRITTEN_ON_FIRST_USE = ('digits',)  # written when data.data_dir names them and is missing
 
+
 def ensure_data_dir(data_dir) -> Path:
     "Return `data_dir`, writing a built-in data set there first when it is missing and named after one."
     path = Path(data_dir).expanduser()
-    if path.is_dir(): return path
-    if path.exists(): raise DataError(f"data.data_dir={data_dir} is a file, not a folder.")
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise DataError(f"data.data_dir={data_dir} is a file, not a folder.")
     if path.name in WRITTEN_ON_FIRST_USE:
-        try: return DATASETS[path.name](path)
+        try:
+            return DATASETS[path.name](path)
         except DataError:
-            if path.is_dir(): return path  # another process wrote it while this one waited for the lock
+            if path.is_dir():
+                return path  # another process wrote it while this one waited for the lock
             raise
-    raise DataError(f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
-                    f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(WRITTEN_ON_FIRST_USE)}.")
+    raise DataError(
+        f"Data folder not found: {path.resolve()}. Set `data.data_dir` to a folder holding "
+        f"train/ and val/ (and test/), or to a path ending in one of: {', '.join(WRITTEN_ON_FIRST_USE)}."
+    )
 
 # %% ../nbs/01_data.ipynb #4ad48a06
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm')
 SPLIT_ALIASES = {'train': ('train',), 'val': ('val', 'valid', 'validation'), 'test': ('test',)}
 
+
 def list_images(folder) -> list:
     "Image files in `folder` and its subfolders, sorted; hidden and non-image files are skipped."
-    return sorted(p for p in Path(folder).rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                  and not any(part.startswith('.') for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in Path(folder).rglob('*')
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith('.') for part in p.relative_to(folder).parts)
+    )
+
 
 def _class_dirs(folder) -> list:
     return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith('.'))
 
+
 def split_dirs(root) -> dict:
     "The split folders under `root` (`valid/` counts as `val`); empty when `root` holds class folders only."
     root = Path(root)
-    found = {s: next((root/a for a in names if (root/a).is_dir()), None) for s, names in SPLIT_ALIASES.items()}
+    found = {s: next((root / a for a in names if (root / a).is_dir()), None) for s, names in SPLIT_ALIASES.items()}
     found = {s: d for s, d in found.items() if d is not None}
-    if found and 'train' not in found: raise DataError(f"{root} has {', '.join(d.name + '/' for d in found.values())} but no train/ folder.")
-    if 'train' in found and 'val' not in found: raise DataError(f"{root} has train/ but no val/ (or valid/) folder.")
+    if found and 'train' not in found:
+        raise DataError(f"{root} has {', '.join(d.name + '/' for d in found.values())} but no train/ folder.")
+    if 'train' in found and 'val' not in found:
+        raise DataError(f"{root} has train/ but no val/ (or valid/) folder.")
     return found
+
 
 def _read_split(folder) -> dict:
     "Class name -> image paths of one split folder, with an error for an empty class folder."
     classes = {d.name: list_images(d) for d in _class_dirs(folder)}
-    if not classes: raise DataError(f"{folder} holds no class folders; put each class's images in a subfolder named after the class.")
-    empty = [str(Path(folder)/c) for c, files in classes.items() if not files]
-    if empty: raise DataError(f"Class folder(s) without images: {', '.join(empty)}. Add images or remove the folder(s).")
+    if not classes:
+        raise DataError(
+            f"{folder} holds no class folders; put each class's images in a subfolder named after the class."
+        )
+    empty = [str(Path(folder) / c) for c, files in classes.items() if not files]
+    if empty:
+        raise DataError(f"Class folder(s) without images: {', '.join(empty)}. Add images or remove the folder(s).")
     return classes
+
 
 def _check_classes(per_split: dict, dirs: dict):
     "Refuse a class that train lacks; warn about train's classes that another split lacks."
     train = set(per_split['train'])
     for s, classes in per_split.items():
         extra, lacking = sorted(set(classes) - train), sorted(train - set(classes))
-        if extra: raise DataError(f"{dirs[s]} has class folder(s) that {dirs['train']} lacks: {extra}. A model learns only the classes "
-                                  f"of train/; add images of them there, or remove them from {dirs[s].name}/.")
-        if lacking: logging.getLogger('imgcls').warning(f"{dirs[s]} has no images of {len(lacking)} class(es) that train/ has: {lacking}; "
-                                                        f"they are reported with zero support on {s}.")
+        if extra:
+            raise DataError(
+                f"{dirs[s]} has class folder(s) that {dirs['train']} lacks: {extra}. A model learns only the classes "
+                f"of train/; add images of them there, or remove them from {dirs[s].name}/."
+            )
+        if lacking:
+            logging.getLogger('imgcls').warning(
+                f"{dirs[s]} has no images of {len(lacking)} class(es) that train/ has: {lacking}; "
+                f"they are reported with zero support on {s}."
+            )
+
 
 def _carve(rows: list, source: str, parts: dict, seed: int) -> list:
     "Re-split the rows of split `source` into `parts` ({split: fraction}), stratified by class and seeded."
@@ -138,50 +182,67 @@ def _carve(rows: list, source: str, parts: dict, seed: int) -> list:
     pieces = _stratified_split(labels, [f / total for f in parts.values()], seed)
     out = list(rows)
     for split, piece in zip(parts, pieces):
-        for j in piece: out[idx[j]] = (rows[idx[j]][0], rows[idx[j]][1], split)
+        for j in piece:
+            out[idx[j]] = (rows[idx[j]][0], rows[idx[j]][1], split)
     return out
+
 
 class Samples(NamedTuple):
     "What a data set holds: class names, rows `(path, class index, split)`, and whether the splits were carved (or read from a manifest)."
+
     classes: list
     rows: list
     carved: bool
+
 
 def find_samples(root, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> Samples:
     "The `Samples` of a data root: class names, manifest rows `(path, class index, split)`, whether splits were carved."
     root, (f_train, f_val, f_test) = Path(root), fractions
     dirs = split_dirs(root)
     per_split = {s: _read_split(d) for s, d in dirs.items()} if dirs else {'train': _read_split(root)}
-    if dirs: _check_classes(per_split, dirs)
+    if dirs:
+        _check_classes(per_split, dirs)
     classes = sorted(per_split['train'])
     rows = [(str(p), classes.index(c), s) for s, cl in per_split.items() for c in classes for p in cl.get(c, ())]
     carved = not dirs or ('test' not in dirs and missing_test == 'carve')
-    if not dirs: rows = _carve(rows, 'train', {'train': f_train, 'val': f_val, 'test': f_test}, seed)
-    elif 'test' not in dirs and missing_test == 'carve': rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
+    if not dirs:
+        rows = _carve(rows, 'train', {'train': f_train, 'val': f_val, 'test': f_test}, seed)
+    elif 'test' not in dirs and missing_test == 'carve':
+        rows = _carve(rows, 'train', {'train': f_train, 'test': f_test}, seed)
     return Samples(classes, rows, carved)
 
 # %% ../nbs/01_data.ipynb #3411fc16
 CSV_COLUMNS = ('path', 'label', 'split')
 
+
 def _csv_split(value: str, path, line: int) -> str:
     s = next((k for k, names in SPLIT_ALIASES.items() if value.strip().lower() in names), None)
-    if s is None: raise DataError(f"{path} line {line}: split {value!r} is not one of train, val (valid, validation) or test.")
+    if s is None:
+        raise DataError(f"{path} line {line}: split {value!r} is not one of train, val (valid, validation) or test.")
     return s
+
 
 def _read_labels_csv(path) -> tuple:
     "(columns, records with their line numbers) of a labels CSV, checked."
     import csv
-    if not path.is_file(): raise DataError(f"Labels file not found: {path}. Set data.labels_csv to a CSV inside data.data_dir (or an absolute path).")
+
+    if not path.is_file():
+        raise DataError(
+            f"Labels file not found: {path}. Set data.labels_csv to a CSV inside data.data_dir (or an absolute path)."
+        )
     with open(path, newline='', encoding='utf-8-sig') as f:
         reader = csv.DictReader(f)
         cols = [c.strip() for c in reader.fieldnames or []]
         reader.fieldnames = cols
         unknown, lacking = [c for c in cols if c not in CSV_COLUMNS], [c for c in ('path', 'label') if c not in cols]
         if unknown or lacking:
-            raise DataError(f"{path} has columns {', '.join(cols) or 'none'}; it needs path and label (and may have split)"
-                            f"{f'; unknown: {unknown}' if unknown else ''}{f'; missing: {lacking}' if lacking else ''}.")
+            raise DataError(
+                f"{path} has columns {', '.join(cols) or 'none'}; it needs path and label (and may have split)"
+                f"{f'; unknown: {unknown}' if unknown else ''}{f'; missing: {lacking}' if lacking else ''}."
+            )
         records = [(n, {k: (v or '').strip() for k, v in r.items()}) for n, r in enumerate(reader, start=2)]
-    if not records: raise DataError(f"{path} lists no images.")
+    if not records:
+        raise DataError(f"{path} lists no images.")
     for n, r in records:
         for col in cols:
             if not r.get(col):
@@ -189,76 +250,111 @@ def _read_labels_csv(path) -> tuple:
                 raise DataError(f"{path} line {n}: empty {col}{where}; every row needs a {col}.")
     return cols, records
 
+
 def _check_labels_in_splits(rows, classes, path):
     present = sorted({s for _, _, s in rows}, key=SPLITS.index)
-    if 'train' not in present or 'val' not in present: raise DataError(f"{path} needs rows of split train and val (it has {', '.join(present)}).")
+    if 'train' not in present or 'val' not in present:
+        raise DataError(f"{path} needs rows of split train and val (it has {', '.join(present)}).")
     for s in present:
         lacking = sorted(set(range(len(classes))) - {c for _, c, sp in rows if sp == s})
-        if lacking: raise DataError(f"Label(s) {', '.join(classes[c] for c in lacking)} of {path} have no rows in split {s}; every split needs every label.")
+        if lacking:
+            raise DataError(
+                f"Label(s) {', '.join(classes[c] for c in lacking)} of {path} have no rows in split {s}; every split needs every label."
+            )
+
 
 def csv_samples(root, labels_csv, fractions=(0.7, 0.15, 0.15), missing_test: str = 'carve', seed: int = 0) -> Samples:
     "The `Samples` listed by a CSV of `path,label[,split]`."
     root = Path(root)
-    path = root/labels_csv
+    path = root / labels_csv
     cols, records = _read_labels_csv(path)
     classes = sorted({r['label'] for _, r in records})
-    rows = [(str(root/r['path']), classes.index(r['label']), _csv_split(r['split'], path, n) if 'split' in cols else 'train') for n, r in records]
+    rows = [
+        (
+            str(root / r['path']),
+            classes.index(r['label']),
+            _csv_split(r['split'], path, n) if 'split' in cols else 'train',
+        )
+        for n, r in records
+    ]
     if 'split' not in cols:
         return Samples(classes, _carve(rows, 'train', dict(zip(SPLITS, fractions)), seed), True)
     _check_labels_in_splits(rows, classes, path)
     carve = missing_test == 'carve' and not any(s == 'test' for _, _, s in rows)
-    if carve: rows = _carve(rows, 'train', {'train': fractions[0], 'test': fractions[2]}, seed)
+    if carve:
+        rows = _carve(rows, 'train', {'train': fractions[0], 'test': fractions[2]}, seed)
     return Samples(classes, rows, carve)
 
 # %% ../nbs/01_data.ipynb #0fd55508
 def check_num_classes(num_classes, classes) -> int:
     "`num_classes` from the config, or the number of `classes` found; an error when they disagree."
-    if num_classes is None: return len(classes)
+    if num_classes is None:
+        return len(classes)
     if num_classes != len(classes):
-        raise DataError(f"model.num_classes={num_classes}, but the data have {len(classes)} class folders "
-                        f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders.")
+        raise DataError(
+            f"model.num_classes={num_classes}, but the data have {len(classes)} class folders "
+            f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders."
+        )
     return num_classes
 
 # %% ../nbs/01_data.ipynb #1f562cac
 import warnings
+
 warnings.filterwarnings('ignore', message='The image decoding and encoding capabilities of TorchVision are deprecated')
+
 
 def pil_to_uint8(im) -> torch.Tensor:
     "A PIL image as a 3-channel uint8 tensor (C, H, W), converted as `read_image` converts files (EXIF orientation, 16-bit to 8-bit, RGB)."
     from PIL import Image, ImageOps
+
     im = ImageOps.exif_transpose(im)
-    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'): im = Image.fromarray((np.asarray(im, dtype=np.float64) / 256).clip(0, 255).astype(np.uint8))
+    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+        im = Image.fromarray((np.asarray(im, dtype=np.float64) / 256).clip(0, 255).astype(np.uint8))
     return torch.from_numpy(np.array(im.convert('RGB'))).permute(2, 0, 1).contiguous()
+
 
 def _read_pil(path) -> torch.Tensor:
     from PIL import Image
-    with Image.open(path) as im: return pil_to_uint8(im)
+
+    with Image.open(path) as im:
+        return pil_to_uint8(im)
+
 
 def read_image(path) -> torch.Tensor:
     "Decode an image file to a 3-channel uint8 tensor (C, H, W), honouring EXIF orientation."
-    try: img = decode_image(str(path), mode=ImageReadMode.RGB, apply_exif_orientation=True)
-    except RuntimeError: return _read_pil(path)
+    try:
+        img = decode_image(str(path), mode=ImageReadMode.RGB, apply_exif_orientation=True)
+    except RuntimeError:
+        return _read_pil(path)
     return v2.functional.to_dtype(img, torch.uint8, scale=True) if img.dtype != torch.uint8 else img
 
 # %% ../nbs/01_data.ipynb #36e2915e
 def _shorter_side_to(img: torch.Tensor, side: int) -> torch.Tensor:
     h, w = img.shape[-2:]
-    if min(h, w) <= side: return img
+    if min(h, w) <= side:
+        return img
     return v2.functional.resize(img, side, antialias=True)
+
 
 def _ignore_sigint(worker_id):
     "Workers leave Ctrl-C to the main process, which stops training cleanly."
     import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 def _decode(path: str, side: int) -> tuple:
     "(image shrunk to `side` or None, error or None, (h, w) or None) for one file; errors are returned, not raised."
-    try: img = read_image(path)
-    except Exception as e: return None, f'{type(e).__name__}: {str(e).splitlines()[0][:200]}', None
+    try:
+        img = read_image(path)
+    except Exception as e:
+        return None, f'{type(e).__name__}: {str(e).splitlines()[0][:200]}', None
     return (_shorter_side_to(img, side) if side else None), None, tuple(img.shape[-2:])
+
 
 class ImageCache:
     "Decoded uint8 images in one flat buffer, indexed by sample number."
+
     def __init__(self, images: dict):
         order = sorted(images)
         self.index = {i: k for k, i in enumerate(order)}
@@ -266,147 +362,212 @@ class ImageCache:
         sizes = [images[i].numel() for i in order]
         self.offsets = np.cumsum([0] + sizes)
         self.buffer = torch.cat([images[i].reshape(-1) for i in order]) if order else torch.zeros(0, dtype=torch.uint8)
-    def __contains__(self, i): return i in self.index
+
+    def __contains__(self, i):
+        return i in self.index
+
     def __getitem__(self, i) -> torch.Tensor:
         k = self.index[i]
-        return self.buffer[self.offsets[k]:self.offsets[k + 1]].view(self.shapes[k])
+        return self.buffer[self.offsets[k] : self.offsets[k + 1]].view(self.shapes[k])
+
     @property
-    def nbytes(self) -> int: return self.buffer.numel()
+    def nbytes(self) -> int:
+        return self.buffer.numel()
+
 
 @dataclass
 class ScanResult:
     "What a scan found: unreadable files with their errors, image sizes (h, w), and the cache (None when over budget or off)."
+
     bad: dict
     sizes: dict
     cache: 'ImageCache'
 
+
 def scan_images(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -> ScanResult:
     "Decode every image once: find unreadable files, record sizes, cache resized uint8 images within `cache_mb`."
     from concurrent.futures import ThreadPoolExecutor
+
     keep, budget, used, bad, sizes, images = side and cache_mb > 0, cache_mb * 2**20, 0, {}, {}, {}
-    chunks = [paths[i:i + 64] for i in range(0, len(paths), 64)]
+    chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
     decode_chunk = lambda chunk: [_decode(p, side if keep else 0) for p in chunk]
     with ThreadPoolExecutor(max(1, threads)) as pool:  # the decoders release the GIL
         results = (r for rs in pool.map(decode_chunk, chunks) for r in rs)
         for i, (img, err, size) in enumerate(results):
-            if err: bad[paths[i]] = err; continue
+            if err:
+                bad[paths[i]] = err
+                continue
             sizes[i] = size
             if keep:
                 used += img.numel()
-                if used > budget: keep, images = False, {}
-                else: images[i] = img
+                if used > budget:
+                    keep, images = False, {}
+                else:
+                    images[i] = img
     return ScanResult(bad, sizes, ImageCache(images) if keep else None)
 
 # %% ../nbs/01_data.ipynb #ef36bca6
 @register_transform('trivial')
-def trivial_augment(**kwargs): return v2.TrivialAugmentWide(**kwargs)
+def trivial_augment(**kwargs):
+    return v2.TrivialAugmentWide(**kwargs)
+
 
 @register_transform('randaugment')
-def randaugment(**kwargs): return v2.RandAugment(**kwargs)
+def randaugment(**kwargs):
+    return v2.RandAugment(**kwargs)
+
 
 @register_transform('autoaugment')
-def autoaugment(**kwargs): return v2.AutoAugment(**kwargs)
+def autoaugment(**kwargs):
+    return v2.AutoAugment(**kwargs)
+
 
 @register_transform('augmix')
-def augmix(**kwargs): return v2.AugMix(**kwargs)
+def augmix(**kwargs):
+    return v2.AugMix(**kwargs)
+
 
 @register_transform('gaussian_blur')
 def gaussian_blur(kernel_size: int = 3, sigma=(0.1, 2.0), p: float = 0.5):
     "Blur with probability `p`."
     return v2.RandomApply([v2.GaussianBlur(kernel_size, sigma)], p)
 
+
 @register_transform('grayscale')
-def grayscale(p: float = 0.1): return v2.RandomGrayscale(p)
+def grayscale(p: float = 0.1):
+    return v2.RandomGrayscale(p)
+
 
 @register_transform('vflip')
-def vflip(p: float = 0.5): return v2.RandomVerticalFlip(p)
+def vflip(p: float = 0.5):
+    return v2.RandomVerticalFlip(p)
+
 
 @register_transform('rotation')
-def rotation(degrees: float = 15.0): return v2.RandomRotation(degrees)
+def rotation(degrees: float = 15.0):
+    return v2.RandomRotation(degrees)
 
 # %% ../nbs/01_data.ipynb #7adddc69
-PRESETS = {'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='none', random_erasing=0.0),
-           'light': dict(crop='random_resized', scale_min=0.6, hflip=0.5, color_jitter=0.1, auto_augment='none', random_erasing=0.0),
-           'strong': dict(crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25)}
+PRESETS = {
+    'none': dict(crop='none', hflip=0.0, color_jitter=0.0, auto_augment='none', random_erasing=0.0),
+    'light': dict(
+        crop='random_resized', scale_min=0.6, hflip=0.5, color_jitter=0.1, auto_augment='none', random_erasing=0.0
+    ),
+    'strong': dict(
+        crop='random_resized', scale_min=0.25, hflip=0.5, color_jitter=0.0, auto_augment='trivial', random_erasing=0.25
+    ),
+}
+
 
 def apply_preset(tf):
     "A copy of `tf` with `tf.train`'s augmentation keys set from `tf.preset` (when not null); `tf` is left as it was."
     tf = copy.deepcopy(tf)
     if tf.preset is not None:
-        for k, v in PRESETS[tf.preset].items(): tf.train[k] = v
+        for k, v in PRESETS[tf.preset].items():
+            tf.train[k] = v
     return tf
+
 
 def _read_side(tcfg) -> int:
     "The shorter side a split's geometry reads: `resize`, or `resize / 0.875` before a center crop."
     return round(tcfg.resize / 0.875) if tcfg.crop == 'center' else tcfg.resize
 
+
 def geometry(tcfg) -> list:
     "The resize/crop steps of a split's transforms."
     r = tcfg.resize
-    if tcfg.crop == 'random_resized': return [v2.RandomResizedCrop(r, scale=(tcfg.scale_min, 1.0), antialias=True)]
-    if tcfg.crop == 'center': return [v2.Resize(_read_side(tcfg), antialias=True), v2.CenterCrop(r)]
-    if tcfg.crop == 'random_pad': return [v2.Resize((r, r), antialias=True), v2.RandomCrop(r, padding=tcfg.pad, padding_mode=tcfg.pad_mode)]
+    if tcfg.crop == 'random_resized':
+        return [v2.RandomResizedCrop(r, scale=(tcfg.scale_min, 1.0), antialias=True)]
+    if tcfg.crop == 'center':
+        return [v2.Resize(_read_side(tcfg), antialias=True), v2.CenterCrop(r)]
+    if tcfg.crop == 'random_pad':
+        return [v2.Resize((r, r), antialias=True), v2.RandomCrop(r, padding=tcfg.pad, padding_mode=tcfg.pad_mode)]
     return [v2.Resize((r, r), antialias=True)]
+
 
 def extra_transforms(tcfg) -> list:
     "The registered transforms a split's `extra` names, made with their arguments, in order."
-    return [TRANSFORMS.lookup(name, 'transforms.extra')(**(_plain(args) or {})) for name, args in (tcfg.extra or {}).items()]
+    return [
+        TRANSFORMS.lookup(name, 'transforms.extra')(**(_plain(args) or {})) for name, args in (tcfg.extra or {}).items()
+    ]
+
 
 def _plain(x):
     from omegaconf import OmegaConf
+
     return OmegaConf.to_container(x) if isinstance(x, DictConfig) else x
+
 
 def build_transforms(tcfg) -> v2.Compose:
     "A v2 pipeline from uint8 tensors to uint8 tensors from one split's transform config."
     steps = geometry(tcfg)
-    if tcfg.hflip > 0: steps.append(v2.RandomHorizontalFlip(tcfg.hflip))
-    if tcfg.color_jitter > 0: steps.append(v2.ColorJitter(tcfg.color_jitter, tcfg.color_jitter, tcfg.color_jitter))
-    if tcfg.auto_augment != 'none': steps.append(TRANSFORMS.lookup(tcfg.auto_augment, 'transforms.auto_augment')())
+    if tcfg.hflip > 0:
+        steps.append(v2.RandomHorizontalFlip(tcfg.hflip))
+    if tcfg.color_jitter > 0:
+        steps.append(v2.ColorJitter(tcfg.color_jitter, tcfg.color_jitter, tcfg.color_jitter))
+    if tcfg.auto_augment != 'none':
+        steps.append(TRANSFORMS.lookup(tcfg.auto_augment, 'transforms.auto_augment')())
     steps += extra_transforms(tcfg)
-    if tcfg.random_erasing > 0: steps.append(v2.RandomErasing(tcfg.random_erasing, value=[round(255 * m) for m in tcfg.normalize.mean]))
+    if tcfg.random_erasing > 0:
+        steps.append(v2.RandomErasing(tcfg.random_erasing, value=[round(255 * m) for m in tcfg.normalize.mean]))
     return v2.Compose(steps)
+
 
 def normalize_batch(xb: torch.Tensor, mean, std) -> torch.Tensor:
     "A uint8 batch (N, C, H, W) as float32 scaled to [0, 1] and normalised per channel, on `xb`'s device."
     mean, std = (torch.as_tensor(v, dtype=torch.float32, device=xb.device).view(-1, 1, 1) for v in (mean, std))
     return xb.float().sub_(mean * 255).div_(std * 255)
 
+
 def normalize_batch_one_thread(xb: torch.Tensor, mean, std) -> torch.Tensor:
     "`normalize_batch` for a CPU batch, computed by NumPy on the calling thread: same values, and torch's thread count is left alone."
     mean, std = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) * np.float32(255) for v in (mean, std))
     out = xb.numpy().astype(np.float32)
-    np.subtract(out, mean, out=out); np.divide(out, std, out=out)
+    np.subtract(out, mean, out=out)
+    np.divide(out, std, out=out)
     return torch.from_numpy(out)
+
 
 def cache_side(tf) -> int:
     "The shorter side to cache images at: what the largest split's geometry reads."
     return max(_read_side(tf[s]) for s in SPLITS)
 
+
 def batch_mixer(tf, num_classes: int):
     "MixUp and/or CutMix on batches (one of them at random per batch when both are on), or None."
-    mixers = ([v2.MixUp(alpha=tf.mixup, num_classes=num_classes)] if tf.mixup > 0 else []) + \
-             ([v2.CutMix(alpha=tf.cutmix, num_classes=num_classes)] if tf.cutmix > 0 else [])
+    mixers = ([v2.MixUp(alpha=tf.mixup, num_classes=num_classes)] if tf.mixup > 0 else []) + (
+        [v2.CutMix(alpha=tf.cutmix, num_classes=num_classes)] if tf.cutmix > 0 else []
+    )
     return None if not mixers else mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
 
 # %% ../nbs/01_data.ipynb #acef16a0
 class SeededImages(Dataset):
     "Images with labels; `ds[(index, seed)]` applies `transform` under `seed`, `ds.__getitems__` a batch of such items."
+
     def __init__(self, samples: list, classes, transform=None, cache: ImageCache = None):
         self.samples, self.classes, self.cache = samples, list(classes), cache
         self.targets = [t for _, t in samples]
         self.transform = transform
         self.fixed, self.random = _split_fixed(transform)
-    def __len__(self): return len(self.samples)
+
+    def __len__(self):
+        return len(self.samples)
+
     def image(self, idx: int) -> torch.Tensor:
         "Sample `idx` as uint8 (C, H, W), untransformed."
         return self.cache[idx] if self.cache is not None and idx in self.cache else read_image(self.samples[idx][0])
-    def __getitem__(self, item): return self.__getitems__([item])[0]
+
+    def __getitem__(self, item):
+        return self.__getitems__([item])[0]
+
     def __getitems__(self, items: list) -> list:
         "`(image, label)` for each `index` or `(index, seed)` in `items`; images of one shape are resized together."
         pairs = [it if isinstance(it, tuple) else (it, it) for it in items]
         imgs = _by_shape(self.fixed, [self.image(i) for i, _ in pairs])
-        if self.random: imgs = [self._transform(img, seed) for img, (_, seed) in zip(imgs, pairs)]
+        if self.random:
+            imgs = [self._transform(img, seed) for img, (_, seed) in zip(imgs, pairs)]
         return [(img, self.samples[i][1]) for img, (i, _) in zip(imgs, pairs)]
+
     def _transform(self, img, seed):
         gen = torch.default_generator
         if get_worker_info() is not None:  # a worker's RNG serves nothing else: no need to restore it
@@ -414,33 +575,49 @@ class SeededImages(Dataset):
             return self.random(img)
         state = gen.get_state()
         gen.manual_seed(seed)
-        try: return self.random(img)
-        finally: gen.set_state(state)
+        try:
+            return self.random(img)
+        finally:
+            gen.set_state(state)
+
 
 def _split_fixed(transform) -> tuple:
     "`transform`'s leading deterministic steps (resize, center crop) and the rest, as two pipelines (None when empty)."
-    steps = [] if transform is None else list(transform.transforms) if isinstance(transform, v2.Compose) else [transform]
+    steps = (
+        [] if transform is None else list(transform.transforms) if isinstance(transform, v2.Compose) else [transform]
+    )
     k = next((i for i, t in enumerate(steps) if not isinstance(t, (v2.Resize, v2.CenterCrop))), len(steps))
     return v2.Compose(steps[:k]) if k else None, v2.Compose(steps[k:]) if steps[k:] else None
 
+
 def _by_shape(fn, imgs: list) -> list:
     "`fn` applied to `imgs`, one call per group of images of the same shape."
-    if fn is None: return imgs
+    if fn is None:
+        return imgs
     out, groups = [None] * len(imgs), {}
-    for k, img in enumerate(imgs): groups.setdefault(tuple(img.shape), []).append(k)
+    for k, img in enumerate(imgs):
+        groups.setdefault(tuple(img.shape), []).append(k)
     for ks in groups.values():
-        for k, y in zip(ks, fn(torch.stack([imgs[k] for k in ks]))): out[k] = y
+        for k, y in zip(ks, fn(torch.stack([imgs[k] for k in ks]))):
+            out[k] = y
     return out
 
 # %% ../nbs/01_data.ipynb #a64778b6
 _last_scan = {}
 
+
 def _files_signature(paths: list) -> tuple:
     "(size, mtime) of each file: any edit, replacement or removal changes it."
+
     def sig(p):
-        try: st = os.stat(p); return st.st_size, st.st_mtime_ns
-        except OSError: return None
+        try:
+            st = os.stat(p)
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return None
+
     return tuple(map(sig, paths))
+
 
 def scan_once(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -> ScanResult:
     "`scan_images`, reusing this process's last scan while the files, `side` and `cache_mb` are unchanged."
@@ -453,26 +630,40 @@ def scan_once(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -
 # %% ../nbs/01_data.ipynb #03ecc60d
 class SeededRandomSampler(Sampler):
     "Yields `(index, seed)` in a random order (or drawn by `weights`); all from `generator`. The first `skip` pairs are left out."
+
     def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1, weights: torch.Tensor = None):
         self.n, self.generator, self.rank, self.world, self.weights, self.skip = n, generator, rank, world, weights, 0
-    def __len__(self): return math.ceil(self.n / self.world) - self.skip
+
+    def __len__(self):
+        return math.ceil(self.n / self.world) - self.skip
+
     def __iter__(self):
-        if self.weights is None: order = torch.randperm(self.n, generator=self.generator).tolist()
-        else: order = torch.multinomial(self.weights, self.n, replacement=True, generator=self.generator).tolist()
+        if self.weights is None:
+            order = torch.randperm(self.n, generator=self.generator).tolist()
+        else:
+            order = torch.multinomial(self.weights, self.n, replacement=True, generator=self.generator).tolist()
         seeds = torch.randint(0, 2**62, (self.n,), generator=self.generator).tolist()
         pairs = list(zip(order, seeds))
-        pairs += pairs[:math.ceil(self.n / self.world) * self.world - self.n]  # equal shards for every process
-        return iter(pairs[self.rank::self.world][self.skip:])
+        pairs += pairs[: math.ceil(self.n / self.world) * self.world - self.n]  # equal shards for every process
+        return iter(pairs[self.rank :: self.world][self.skip :])
+
 
 class ShardSampler(Sampler):
     "Indices `rank, rank + world, ...` in order: one process's share of an evaluation split."
-    def __init__(self, n: int, rank: int = 0, world: int = 1): self.indices = list(range(rank, n, world))
-    def __len__(self): return len(self.indices)
-    def __iter__(self): return iter(self.indices)
+
+    def __init__(self, n: int, rank: int = 0, world: int = 1):
+        self.indices = list(range(rank, n, world))
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __iter__(self):
+        return iter(self.indices)
 
 # %% ../nbs/01_data.ipynb #eb79aa97
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
 
 def default_num_workers(cached: bool = False) -> int:
     "Loader workers suited to this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
@@ -481,59 +672,90 @@ def default_num_workers(cached: bool = False) -> int:
 # %% ../nbs/01_data.ipynb #2838bfc2
 class Slot(NamedTuple):
     "A batch left in shared slot `index` of worker `worker`: what a worker sends instead of the images."
+
     worker: int
     index: int
     labels: list
 
+
 def _shm_free() -> int:
-    try: return shutil.disk_usage('/dev/shm').free
-    except OSError: return 0
+    try:
+        return shutil.disk_usage('/dev/shm').free
+    except OSError:
+        return 0
+
 
 class SlotCollate:
     "Collate that, in a worker, stacks a batch's images into one of the worker's reusable shared-memory slots and returns a `Slot`; otherwise collates as usual."
-    def __init__(self, sample_shape): self.sample_shape, self.slots, self.count = tuple(sample_shape), None, 0
+
+    def __init__(self, sample_shape):
+        self.sample_shape, self.slots, self.count = tuple(sample_shape), None, 0
+
     def allocate(self, loader: DataLoader):
         "Shared slots for `loader`'s workers, `prefetch_factor + 2` batches each, when /dev/shm has room for four times them; call before the workers start."
-        if self.slots is not None or not loader.num_workers: return
+        if self.slots is not None or not loader.num_workers:
+            return
         shape = (loader.num_workers, loader.prefetch_factor + 2, loader.batch_size, *self.sample_shape)
         if math.prod(shape) * 4 <= _shm_free():
             self.slots = torch.empty(shape, dtype=torch.uint8).share_memory_()
+
     def __call__(self, samples):
         info, imgs = get_worker_info(), [x for x, _ in samples]
-        if self.slots is None or info is None or any(x.dtype != torch.uint8 or tuple(x.shape) != self.sample_shape for x in imgs):
+        if (
+            self.slots is None
+            or info is None
+            or any(x.dtype != torch.uint8 or tuple(x.shape) != self.sample_shape for x in imgs)
+        ):
             return default_collate(samples)
-        k = self.count % self.slots.shape[1]; self.count += 1
-        torch.stack(imgs, out=self.slots[info.id, k, :len(imgs)])
+        k = self.count % self.slots.shape[1]
+        self.count += 1
+        torch.stack(imgs, out=self.slots[info.id, k, : len(imgs)])
         return Slot(info.id, k, [y for _, y in samples])
+
 
 class Batches:
     "A loader of uint8 batches that yields them moved to `device` and normalised there (float32); other attributes are the loader's."
+
     def __init__(self, loader: DataLoader, mean, std, device='cpu'):
         self.loader, self.device, self.started = loader, torch.device(device), False
         self.mean, self.std = (torch.tensor(v, dtype=torch.float32, device=self.device) for v in (mean, std))
+
     def __iter__(self):
-        if not self.started and isinstance(self.loader.collate_fn, SlotCollate): self.loader.collate_fn.allocate(self.loader)
+        if not self.started and isinstance(self.loader.collate_fn, SlotCollate):
+            self.loader.collate_fn.allocate(self.loader)
         self.started = True
         for batch in self.loader:
             if isinstance(batch, Slot):  # copied out of the slot (by the normalisation) before the next batch is taken
-                xb, yb = self.loader.collate_fn.slots[batch.worker, batch.index, :len(batch.labels)], torch.tensor(batch.labels)
-            else: xb, yb = batch
+                xb, yb = (
+                    self.loader.collate_fn.slots[batch.worker, batch.index, : len(batch.labels)],
+                    torch.tensor(batch.labels),
+                )
+            else:
+                xb, yb = batch
             xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
             yield self.normalize(xb), yb
+
     def normalize(self, xb):
         "`normalize_batch`; on the CPU while workers run, on one thread (in NumPy): a parallel region would mostly wait for cores the workers hold."
-        if self.device.type != 'cpu' or not self.loader.num_workers: return normalize_batch(xb, self.mean, self.std)
+        if self.device.type != 'cpu' or not self.loader.num_workers:
+            return normalize_batch(xb, self.mean, self.std)
         return normalize_batch_one_thread(xb, self.mean, self.std)
-    def __len__(self): return len(self.loader)
+
+    def __len__(self):
+        return len(self.loader)
+
     def __getattr__(self, name):
-        if name == 'loader': raise AttributeError(name)  # not set yet (e.g. while unpickling)
+        if name == 'loader':
+            raise AttributeError(name)  # not set yet (e.g. while unpickling)
         return getattr(self.loader, name)
 
 # %% ../nbs/01_data.ipynb #04f1ef79
 def reuse_freed_memory(limit: int = 2**30) -> bool:
     "Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse instead of unmapping them; False where there is no glibc."
     import ctypes, platform
-    if platform.libc_ver()[0] != 'glibc': return False
+
+    if platform.libc_ver()[0] != 'glibc':
+        return False
     mallopt, M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = ctypes.CDLL(None).mallopt, -1, -3
     return mallopt(M_MMAP_THRESHOLD, limit) == 1 and mallopt(M_TRIM_THRESHOLD, limit) == 1
 
@@ -541,6 +763,7 @@ def reuse_freed_memory(limit: int = 2**30) -> bool:
 @dataclass
 class Data:
     "Everything a run reads: classes, manifest, loaders, the training generator, and what the scan found."
+
     classes: list
     manifest: list
     carved: bool
@@ -548,55 +771,89 @@ class Data:
     eval_loaders: dict
     generator: torch.Generator
     scan: ScanResult
+
     @property
     def class_counts(self) -> list:
         "Training images per class."
         return np.bincount([c for _, c, s in self.manifest if s == 'train'], minlength=len(self.classes)).tolist()
 
+
 def _loader(ds, tcfg, batch_size, sampler, num_workers, device, seed) -> Batches:
     cuda = device.type == 'cuda'
-    loader = DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=num_workers, pin_memory=cuda,
-                        collate_fn=default_collate if cuda else SlotCollate((3, tcfg.resize, tcfg.resize)),
-                        persistent_workers=num_workers > 0, worker_init_fn=_ignore_sigint if num_workers else None,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        ds,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=cuda,
+        collate_fn=default_collate if cuda else SlotCollate((3, tcfg.resize, tcfg.resize)),
+        persistent_workers=num_workers > 0,
+        worker_init_fn=_ignore_sigint if num_workers else None,
+        generator=torch.Generator().manual_seed(seed),
+    )
     return Batches(loader, tcfg.normalize.mean, tcfg.normalize.std, device)
+
 
 def read_manifest(path) -> list:
     "Manifest rows `(path, class index, split)` from a CSV written by `write_manifest`."
     import csv
-    with open(path, newline='') as f: return [(r['path'], int(r['class_index']), r['split']) for r in csv.DictReader(f)]
+
+    with open(path, newline='') as f:
+        return [(r['path'], int(r['class_index']), r['split']) for r in csv.DictReader(f)]
+
 
 def write_manifest(data: 'Data', path) -> Path:
     "Write the manifest as CSV: path, class, class index, split."
     import csv
+
     with open(path, 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['path', 'class', 'class_index', 'split'])
-        for p, c, s in data.manifest: w.writerow([p, data.classes[c], c, s])
+        w = csv.writer(f)
+        w.writerow(['path', 'class', 'class_index', 'split'])
+        for p, c, s in data.manifest:
+            w.writerow([p, data.classes[c], c, s])
     return Path(path)
+
 
 def find_data(cfg: DictConfig, manifest_path=None) -> Samples:
     "The samples `cfg.data` points at, split as training sees them (the rows of the manifest at `manifest_path` when given); writes the built-in data set first when needed."
     d = cfg.data
     root = ensure_data_dir(d.data_dir)
-    if d.labels_csv: samples = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
-    else: samples = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
+    if d.labels_csv:
+        samples = csv_samples(root, d.labels_csv, tuple(d.fractions), d.missing_test, cfg.seed)
+    else:
+        samples = find_samples(root, tuple(d.fractions), d.missing_test, cfg.seed)
     return samples._replace(rows=read_manifest(manifest_path), carved=True) if manifest_path is not None else samples
 
-def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest_path=None, samples: Samples = None) -> Data:
+
+def build_data(
+    cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest_path=None, samples: Samples = None
+) -> Data:
     "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest_path)`)."
     d, tf = cfg.data, apply_preset(cfg.transforms)
-    if cfg.reuse_memory: reuse_freed_memory()
+    if cfg.reuse_memory:
+        reuse_freed_memory()
     classes, rows, carved = samples if samples is not None else find_data(cfg, manifest_path)
-    scan = scan_once([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
+    scan = (
+        scan_once([p for p, _, _ in rows], _cores(), cache_side(tf), d.cache_mb) if d.scan else ScanResult({}, {}, None)
+    )
     nw = default_num_workers(scan.cache is not None) if d.num_workers is None else d.num_workers
     keep = [k for k, (p, _, _) in enumerate(rows) if p not in scan.bad]  # row numbers, which also key the cache
     split_rows = {s: [k for k in keep if rows[k][2] == s] for s in SPLITS}
-    if d.missing_test == 'val' and not split_rows['test']: split_rows['test'] = split_rows['val']
+    if d.missing_test == 'val' and not split_rows['test']:
+        split_rows['test'] = split_rows['val']
     empty = [s for s in ('train', 'val') if not split_rows[s]]
-    if empty: raise DataError(f"No readable images in the {' and '.join(empty)} split of {d.data_dir}.")
+    if empty:
+        raise DataError(f"No readable images in the {' and '.join(empty)} split of {d.data_dir}.")
+
     def dataset(split, tcfg):
         ks = split_rows[split]
-        return SeededImages([rows[k][:2] for k in ks], classes, build_transforms(tcfg), _Subset(scan.cache, ks) if scan.cache is not None else None)
+        return SeededImages(
+            [rows[k][:2] for k in ks],
+            classes,
+            build_transforms(tcfg),
+            _Subset(scan.cache, ks) if scan.cache is not None else None,
+        )
+
     gen, bs = torch.Generator().manual_seed(cfg.seed), cfg.training.batch_size
     train = dataset('train', tf.train)
     weights = None
@@ -604,16 +861,29 @@ def build_data(cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, man
         counts = np.bincount(train.targets, minlength=len(classes))
         weights = torch.tensor([1.0 / counts[t] for t in train.targets], dtype=torch.float64)
     device = torch.device(device)
-    train_loader = _loader(train, tf.train, bs, SeededRandomSampler(len(train), gen, rank, world, weights), nw, device, cfg.seed)
-    eval_loaders = {s: _loader(dataset(s, tcfg), tcfg, bs, ShardSampler(len(split_rows[s]), rank, world), nw, device, cfg.seed)
-                    for s in SPLITS if split_rows[s] for tcfg in [tf['val' if s == 'train' else s]]}
+    train_loader = _loader(
+        train, tf.train, bs, SeededRandomSampler(len(train), gen, rank, world, weights), nw, device, cfg.seed
+    )
+    eval_loaders = {
+        s: _loader(dataset(s, tcfg), tcfg, bs, ShardSampler(len(split_rows[s]), rank, world), nw, device, cfg.seed)
+        for s in SPLITS
+        if split_rows[s]
+        for tcfg in [tf['val' if s == 'train' else s]]
+    }
     return Data(classes, [rows[k] for k in keep], carved, train_loader, eval_loaders, gen, scan)
+
 
 class _Subset:
     "A view of a cache through one split's sample numbers."
-    def __init__(self, cache, keys): self.cache, self.keys = cache, keys
-    def __contains__(self, i): return self.keys[i] in self.cache
-    def __getitem__(self, i): return self.cache[self.keys[i]]
+
+    def __init__(self, cache, keys):
+        self.cache, self.keys = cache, keys
+
+    def __contains__(self, i):
+        return self.keys[i] in self.cache
+
+    def __getitem__(self, i):
+        return self.cache[self.keys[i]]
 
 # %% ../nbs/01_data.ipynb #3333317e
 def class_weights(counts) -> torch.Tensor:
@@ -629,105 +899,167 @@ def dataset_summary(data: Data) -> str:
     counts = {s: c for s, c in counts.items() if c.sum()}
     width = max(len(str(c)) for c in data.classes + ['class'])
     lines = [f"{'class':<{width}} " + ' '.join(f'{s:>7}' for s in counts)]
-    lines += [f'{name:<{width}} ' + ' '.join(f'{counts[s][i]:>7}' for s in counts) for i, name in enumerate(data.classes)]
+    lines += [
+        f'{name:<{width}} ' + ' '.join(f'{counts[s][i]:>7}' for s in counts) for i, name in enumerate(data.classes)
+    ]
     lines.append(f"{'total':<{width}} " + ' '.join(f'{counts[s].sum():>7}' for s in counts))
     if data.scan.sizes:
         hs, ws = zip(*data.scan.sizes.values())
         lines.append(f'image sizes: {min(hs)}-{max(hs)} x {min(ws)}-{max(ws)} px (h x w)')
     tr = counts['train']
     if tr.max() > 3 * max(tr.min(), 1):
-        lines.append(f'imbalanced: {data.classes[tr.argmax()]} has {tr.max()} training images, {data.classes[tr.argmin()]} {tr.min()}; '
-                     f'consider data.balance=loss_weights or sampler')
-    if data.carved: lines.append('splits carved from the folders (seeded, stratified); see data_manifest.csv in the run folder')
-    if data.scan.bad: lines.append(f'skipped {len(data.scan.bad)} unreadable file(s): ' + '; '.join(f'{p} ({e})' for p, e in data.scan.bad.items()))
-    if data.scan.cache is not None: lines.append(f'cached {data.scan.cache.nbytes / 2**20:.1f} MiB of decoded images in RAM')
+        lines.append(
+            f'imbalanced: {data.classes[tr.argmax()]} has {tr.max()} training images, {data.classes[tr.argmin()]} {tr.min()}; '
+            f'consider data.balance=loss_weights or sampler'
+        )
+    if data.carved:
+        lines.append('splits carved from the folders (seeded, stratified); see data_manifest.csv in the run folder')
+    if data.scan.bad:
+        lines.append(
+            f'skipped {len(data.scan.bad)} unreadable file(s): '
+            + '; '.join(f'{p} ({e})' for p, e in data.scan.bad.items())
+        )
+    if data.scan.cache is not None:
+        lines.append(f'cached {data.scan.cache.nbytes / 2**20:.1f} MiB of decoded images in RAM')
     return '\n'.join(lines)
+
 
 def show_batch(data: Data, n: int = 16, cols: int = 8):
     "A labelled grid of `n` augmented training samples."
     import matplotlib.pyplot as plt
+
     ds = data.train_loader.dataset
     g = torch.Generator().manual_seed(0)
     picks = torch.randperm(len(ds), generator=g)[:n].tolist()
     rows = -(-len(picks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(1.4 * cols, 1.6 * rows), dpi=80, squeeze=False)
-    for ax in axes.flat: ax.axis('off')
+    for ax in axes.flat:
+        ax.axis('off')
     for ax, i in zip(axes.flat, picks):
         x, y = ds[(i, i)]
-        ax.imshow(x.permute(1, 2, 0).numpy()); ax.set_title(str(data.classes[y]), fontsize=8)
+        ax.imshow(x.permute(1, 2, 0).numpy())
+        ax.set_title(str(data.classes[y]), fontsize=8)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/01_data.ipynb #607d0c35
 FASHION_MNIST_DIRS = ('/usr/share/datasets/fashion-mnist',)
-FASHION_MNIST_CLASSES = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot')
+FASHION_MNIST_CLASSES = (
+    't-shirt',
+    'trouser',
+    'pullover',
+    'dress',
+    'coat',
+    'sandal',
+    'shirt',
+    'sneaker',
+    'bag',
+    'ankle-boot',
+)
 HYMENOPTERA_URL = 'https://download.pytorch.org/tutorial/hymenoptera_data.zip'
+
 
 def _read_idx(path) -> np.ndarray:
     "An IDX array (the MNIST file format), gzipped or not."
     import gzip
-    with (gzip.open if str(path).endswith('.gz') else open)(path, 'rb') as f: data = f.read()
+
+    with (gzip.open if str(path).endswith('.gz') else open)(path, 'rb') as f:
+        data = f.read()
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], 'big') for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
 
 def _fashion_mnist_arrays(cache=None) -> dict:
     "{'train': (images, labels), 't10k': (images, labels)} from Debian's package, else downloaded by torchvision."
-    folder = next((Path(d) for d in FASHION_MNIST_DIRS if (Path(d)/'train-images-idx3-ubyte.gz').is_file()), None)
+    folder = next((Path(d) for d in FASHION_MNIST_DIRS if (Path(d) / 'train-images-idx3-ubyte.gz').is_file()), None)
     if folder is None:
         from torchvision.datasets import FashionMNIST
-        cache = Path(cache or Path.home()/'.cache'/'imgcls')
-        with _lock(cache/'FashionMNIST'):  # one process downloads, the others wait and read its files
-            for train in (True, False): FashionMNIST(str(cache), train=train, download=True)
-        folder = cache/'FashionMNIST'/'raw'
-    return {k: (_read_idx(folder/f'{k}-images-idx3-ubyte.gz'), _read_idx(folder/f'{k}-labels-idx1-ubyte.gz')) for k in ('train', 't10k')}
+
+        cache = Path(cache or Path.home() / '.cache' / 'imgcls')
+        with _lock(cache / 'FashionMNIST'):  # one process downloads, the others wait and read its files
+            for train in (True, False):
+                FashionMNIST(str(cache), train=train, download=True)
+        folder = cache / 'FashionMNIST' / 'raw'
+    return {
+        k: (_read_idx(folder / f'{k}-images-idx3-ubyte.gz'), _read_idx(folder / f'{k}-labels-idx1-ubyte.gz'))
+        for k in ('train', 't10k')
+    }
+
 
 def _write_pngs(tmp, split, images, labels, idx):
     from PIL import Image
+
     for i in idx:
-        folder = tmp/split/FASHION_MNIST_CLASSES[labels[i]]
+        folder = tmp / split / FASHION_MNIST_CLASSES[labels[i]]
         folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(images[i]).save(folder/f'{split}_{i:05d}.png')
+        Image.fromarray(images[i]).save(folder / f'{split}_{i:05d}.png')
+
 
 def _first_per_class(labels, idx, n):
     "The first `n` of `idx` for each class (all when `n` is None)."
-    if n is None: return list(idx)
+    if n is None:
+        return list(idx)
     seen, out = {}, []
     for i in idx:
-        if seen.get(labels[i], 0) < n: out.append(i); seen[labels[i]] = seen.get(labels[i], 0) + 1
+        if seen.get(labels[i], 0) < n:
+            out.append(i)
+            seen[labels[i]] = seen.get(labels[i], 0) + 1
     return out
+
 
 def fashion_mnist(dest='data/fashion_mnist', per_class: int = None, val_fraction: float = 1 / 6, seed: int = 0) -> Path:
     "Write Fashion-MNIST as an ImageFolder tree of PNGs: train/ and val/ from its training set, test/ from its test set."
     arrays = _fashion_mnist_arrays()
+
     def fill(tmp):
         (xtr, ytr), (xte, yte) = arrays['train'], arrays['t10k']
         tr, va = _stratified_split(ytr, (1 - val_fraction, val_fraction), seed)
-        for split, x, y, idx in (('train', xtr, ytr, sorted(tr)), ('val', xtr, ytr, sorted(va)), ('test', xte, yte, range(len(yte)))):
+        for split, x, y, idx in (
+            ('train', xtr, ytr, sorted(tr)),
+            ('val', xtr, ytr, sorted(va)),
+            ('test', xte, yte, range(len(yte))),
+        ):
             _write_pngs(tmp, split, x, y, _first_per_class(y, idx, per_class))
+
     return _atomic_write(dest, fill)
+
 
 def _check_zip(path):
     import zipfile
+
     try:
-        with zipfile.ZipFile(path) as z: bad = z.testzip()
-    except zipfile.BadZipFile as e: raise DataError(f'{path} is not a complete zip file ({e}); the download may have broken off.') from None
-    if bad: raise DataError(f'{path} is corrupt: {bad} fails its CRC check.')
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except zipfile.BadZipFile as e:
+        raise DataError(f'{path} is not a complete zip file ({e}); the download may have broken off.') from None
+    if bad:
+        raise DataError(f'{path} is corrupt: {bad} fails its CRC check.')
+
 
 def hymenoptera(dest='data/hymenoptera', url: str = HYMENOPTERA_URL, md5: str = None) -> Path:
     "Download and unpack the ants/bees data set (train/ and val/) into `dest`."
     from torchvision.datasets.utils import download_url, extract_archive
+
     def fill(tmp):
-        try: download_url(url, str(tmp), 'hymenoptera_data.zip', md5=md5)
-        except Exception as e: raise DataError(f'Could not download {url}: {e}') from None
-        zip_path = tmp/'hymenoptera_data.zip'
-        if not zip_path.is_file(): raise DataError(f'Download of {url} failed (no file; a wrong md5 also gives this).')
+        try:
+            download_url(url, str(tmp), 'hymenoptera_data.zip', md5=md5)
+        except Exception as e:
+            raise DataError(f'Could not download {url}: {e}') from None
+        zip_path = tmp / 'hymenoptera_data.zip'
+        if not zip_path.is_file():
+            raise DataError(f'Download of {url} failed (no file; a wrong md5 also gives this).')
         _check_zip(zip_path)
-        extract_archive(str(zip_path), str(tmp/'unpacked'))
-        src = tmp/'unpacked'/'hymenoptera_data'
-        if not ((src/'train').is_dir() and (src/'val').is_dir()): raise DataError(f'{url} does not hold hymenoptera_data/train and val.')
-        for part in ('train', 'val'): os.replace(src/part, tmp/part)
-        shutil.rmtree(tmp/'unpacked'); zip_path.unlink()
+        extract_archive(str(zip_path), str(tmp / 'unpacked'))
+        src = tmp / 'unpacked' / 'hymenoptera_data'
+        if not ((src / 'train').is_dir() and (src / 'val').is_dir()):
+            raise DataError(f'{url} does not hold hymenoptera_data/train and val.')
+        for part in ('train', 'val'):
+            os.replace(src / part, tmp / part)
+        shutil.rmtree(tmp / 'unpacked')
+        zip_path.unlink()
+
     return _atomic_write(dest, fill)
+
 
 DATASETS.update(fashion_mnist=fashion_mnist, hymenoptera=hymenoptera)

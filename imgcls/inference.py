@@ -13,26 +13,39 @@ import torch
 from torch import nn
 from omegaconf import DictConfig
 from .config import load_config
-from .data import build_data, DataError, build_transforms, normalize_batch, read_image, pil_to_uint8, list_images, IMAGE_SUFFIXES
+from imgcls.data import (
+    build_data,
+    DataError,
+    build_transforms,
+    normalize_batch,
+    read_image,
+    pil_to_uint8,
+    list_images,
+    IMAGE_SUFFIXES,
+)
 from .models import build_model, ModelError
 from .checkpointing import load_checkpoint, check_compatible, library_versions, CheckpointError
 from .metrics import compute_metrics, write_calibration_report
 from .runtime import evaluate_model, write_eval_report, resolve_device, log_to_file, logger, setup_console_logging
 from .rundir import RunDir
 
-
 # %% ../nbs/06_inference.ipynb #207f2568
 class TemperatureScaled(nn.Module):
     "`model`'s logits divided by a fixed softmax temperature."
+
     def __init__(self, model: nn.Module, temperature: float = 1.0):
         super().__init__()
         self.model = model
         self.register_buffer('temperature', torch.tensor(float(temperature)))
-    def forward(self, x): return self.model(x) / self.temperature
+
+    def forward(self, x):
+        return self.model(x) / self.temperature
+
 
 @dataclass
 class Run:
     "A trained model with what is needed to use it: its config, class names and folder."
+
     run_dir: Path
     cfg: DictConfig
     model: nn.Module
@@ -41,25 +54,31 @@ class Run:
     checkpoint: Path
     epoch: int
     temperature: float = 1.0  # softmax temperature fitted on val after training (1.0: none)
+
     @property
     def rundir(self) -> RunDir:
         "The run folder's files (see [rundir](rundir.html))."
         return RunDir(self.run_dir)
+
     @property
     def calibrated_model(self) -> nn.Module:
         "The model with the temperature applied to its logits."
         return TemperatureScaled(self.model, self.temperature).to(self.device).eval()
+
     @cached_property
     def normalization(self) -> tuple:
         "The test transforms' mean and std as tensors on the run's device."
         t = self.cfg.transforms.test.normalize
         return tuple(torch.tensor(list(v), dtype=torch.float32, device=self.device) for v in (t.mean, t.std))
 
+
 def load_run(run_dir, which: str = 'best', device: str = 'auto', calibrated: bool = True) -> Run:
     "Rebuild the model of `run_dir` from its config and `which` checkpoint (`best`, `last`, or a path): the EMA weights when it has them, and its fitted temperature unless `calibrated` is false."
     rd = RunDir(run_dir)
     if not rd.config.is_file():
-        raise CheckpointError(f"{rd.path} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base.")
+        raise CheckpointError(
+            f"{rd.path} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base."
+        )
     cfg = load_config(rd.config, files=False)  # imports: installed modules only, never a file that came with the run
     path = rd.checkpoint(which)
     ck = load_checkpoint(path)
@@ -78,84 +97,140 @@ def evaluate_run(run: Run, split: str = 'test') -> dict:
     with log_to_file(run.rundir.inference_log):
         data = build_data(run.cfg, run.device, manifest_path=run.rundir.saved_manifest())
         if data.classes != run.classes:
-            raise DataError(f"{run.cfg.data.data_dir} has classes {data.classes}, but {run.checkpoint} was trained on {run.classes}.")
+            raise DataError(
+                f"{run.cfg.data.data_dir} has classes {data.classes}, but {run.checkpoint} was trained on {run.classes}."
+            )
         if split not in data.eval_loaders:
-            raise DataError(f"{run.cfg.data.data_dir} has no {split}/ folder; choose one of: {', '.join(data.eval_loaders)}.")
+            raise DataError(
+                f"{run.cfg.data.data_dir} has no {split}/ folder; choose one of: {', '.join(data.eval_loaders)}."
+            )
         loader = data.eval_loaders[split]
         r = evaluate_model(run.calibrated_model, loader, run.device)
         report = write_eval_report(run.run_dir, split, r, loader.dataset, run.classes)
         metrics = compute_metrics(run.cfg.training.metrics, r)
         cal = write_calibration_report(run.run_dir, split, r['logits'] * run.temperature, r['y_true'], run.temperature)
-        logger.info(f"{run.run_dir.name} | {run.checkpoint.name} (epoch {run.epoch}) on {split} ({len(r['y_true'])} images): "
-                    f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}{''.join(f' {k} {v:.4f}' for k, v in metrics.items())} | ECE {_ece_text(cal)}")
-    scores = {'loss': r['loss'], 'acc': r['acc'], 'macro_f1': report['macro avg']['f1-score'], **metrics, 'ece': cal.get('calibrated', cal['uncalibrated'])['ece']}
-    run.rundir.write_metrics(split, scores, checkpoint=run.checkpoint.name, epoch=run.epoch, images=len(r['y_true']), temperature=run.temperature,
-                             source='imgcls infer')
+        logger.info(
+            f"{run.run_dir.name} | {run.checkpoint.name} (epoch {run.epoch}) on {split} ({len(r['y_true'])} images): "
+            f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}{''.join(f' {k} {v:.4f}' for k, v in metrics.items())} | ECE {_ece_text(cal)}"
+        )
+    scores = {
+        'loss': r['loss'],
+        'acc': r['acc'],
+        'macro_f1': report['macro avg']['f1-score'],
+        **metrics,
+        'ece': cal.get('calibrated', cal['uncalibrated'])['ece'],
+    }
+    run.rundir.write_metrics(
+        split,
+        scores,
+        checkpoint=run.checkpoint.name,
+        epoch=run.epoch,
+        images=len(r['y_true']),
+        temperature=run.temperature,
+        source='imgcls infer',
+    )
     return {'loss': r['loss'], **report, **metrics, 'calibration': cal}
+
 
 def _ece_text(cal: dict) -> str:
     before = f"{cal['uncalibrated']['ece']:.4f}"
-    return f"{before} -> {cal['calibrated']['ece']:.4f} (T = {cal['temperature']:.3f})" if 'calibrated' in cal else before
-
+    return (
+        f"{before} -> {cal['calibrated']['ece']:.4f} (T = {cal['temperature']:.3f})" if 'calibrated' in cal else before
+    )
 
 # %% ../nbs/06_inference.ipynb #f63fd255
 def _expand(inputs) -> list:
     "Flatten `inputs` into single items, listing image files inside folders."
-    if isinstance(inputs, (str, Path, torch.Tensor)) or not hasattr(inputs, '__iter__'): inputs = [inputs]
+    if isinstance(inputs, (str, Path, torch.Tensor)) or not hasattr(inputs, '__iter__'):
+        inputs = [inputs]
     items = []
     for x in inputs:
         if isinstance(x, (str, Path)) and Path(x).is_dir():
             found = list_images(x)
-            if not found: raise DataError(f"{x} holds no images (searched recursively for {', '.join(IMAGE_SUFFIXES)}).")
+            if not found:
+                raise DataError(f"{x} holds no images (searched recursively for {', '.join(IMAGE_SUFFIXES)}).")
             items += found
-        else: items.append(x)
+        else:
+            items.append(x)
     return items
+
 
 def _to_uint8(x) -> torch.Tensor:
     "A path, a uint8 tensor or a PIL image as a uint8 tensor (C, H, W)."
-    if isinstance(x, (str, Path)): return read_image(x)
+    if isinstance(x, (str, Path)):
+        return read_image(x)
     return x if isinstance(x, torch.Tensor) else pil_to_uint8(x)
+
 
 def _source(x) -> str:
     return str(x) if isinstance(x, (str, Path)) else f'<{type(x).__name__}>'
 
+
 @torch.inference_mode()
-def predict_batch(run: Run, xb: torch.Tensor, tta: bool = False, bf16: bool = False, channels_last: bool = False) -> torch.Tensor:
+def predict_batch(
+    run: Run, xb: torch.Tensor, tta: bool = False, bf16: bool = False, channels_last: bool = False
+) -> torch.Tensor:
     "Class probabilities (on the CPU) for a uint8 batch (N, 3, H, W) already transformed: normalised on the run's device, then the model."
     xb = normalize_batch(xb.to(run.device, non_blocking=True), *run.normalization)
-    if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+    if channels_last:
+        xb = xb.contiguous(memory_format=torch.channels_last)
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=bf16):
         p = (run.model(xb).float() / run.temperature).softmax(1)
-        if tta: p = (p + (run.model(xb.flip(-1)).float() / run.temperature).softmax(1)) / 2
+        if tta:
+            p = (p + (run.model(xb.flip(-1)).float() / run.temperature).softmax(1)) / 2
     return p.cpu()
+
 
 def map_images(inputs, tfm, process, batch_size: int = 64) -> list:
     "One result per image of `inputs` (paths, folders, PIL images or uint8 tensors), with its `source`; `process(results, images)` fills in each batch of `tfm`-transformed images, and an unreadable image gets an `error` instead."
     results, batch = [], []
+
     def flush():
-        if batch: process([r for r, _ in batch], torch.stack([x for _, x in batch])); batch.clear()
+        if batch:
+            process([r for r, _ in batch], torch.stack([x for _, x in batch]))
+            batch.clear()
+
     for item in _expand(inputs):
         r = {'source': _source(item)}
         results.append(r)
-        try: batch.append((r, tfm(_to_uint8(item))))
-        except Exception as e: r['error'] = f'{type(e).__name__}: {e}'
-        if len(batch) == batch_size: flush()
+        try:
+            batch.append((r, tfm(_to_uint8(item))))
+        except Exception as e:
+            r['error'] = f'{type(e).__name__}: {e}'
+        if len(batch) == batch_size:
+            flush()
     flush()
     return results
 
-def predict(run: Run, inputs, topk: int = 3, batch_size: int = 64, tta: bool = False, bf16: bool = False, channels_last: bool = False) -> list:
+
+def predict(
+    run: Run,
+    inputs,
+    topk: int = 3,
+    batch_size: int = 64,
+    tta: bool = False,
+    bf16: bool = False,
+    channels_last: bool = False,
+) -> list:
     "Top-`topk` classes and probabilities for each of `inputs` (paths, folders, PIL images or uint8 tensors)."
     k = min(topk, len(run.classes))
-    if channels_last: run = dataclasses.replace(run, model=copy.deepcopy(run.model).to(memory_format=torch.channels_last))  # `run` itself stays as it was
+    if channels_last:
+        run = dataclasses.replace(
+            run, model=copy.deepcopy(run.model).to(memory_format=torch.channels_last)
+        )  # `run` itself stays as it was
+
     def top_classes(results, images):
         top = predict_batch(run, images, tta, bf16, channels_last).topk(k, dim=1)
-        for r, idx, val in zip(results, top.indices.tolist(), top.values.tolist()): r.update(classes=[run.classes[i] for i in idx], probs=val)
+        for r, idx, val in zip(results, top.indices.tolist(), top.values.tolist()):
+            r.update(classes=[run.classes[i] for i in idx], probs=val)
+
     return map_images(inputs, build_transforms(run.cfg.transforms.test), top_classes, batch_size)
 
 # %% ../nbs/06_inference.ipynb #3051d85a
 def predictions_to_csv(results: list, path) -> Path:
     "Write `predict` results to a CSV file: source, top-k classes and probabilities, error."
     import csv
+
     k = max((len(r.get('classes', [])) for r in results), default=0)
     path = Path(path)
     with path.open('w', newline='') as f:
@@ -169,46 +244,78 @@ def predictions_to_csv(results: list, path) -> Path:
 # %% ../nbs/06_inference.ipynb #3bdf5d1e
 EXPORT_FORMATS = {'onnx': '.onnx', 'torchscript': '.torchscript.pt', 'safetensors': '.safetensors'}
 
+
 def export_metadata(run: Run, fmt: str) -> dict:
     "What a deployment needs to use the exported model."
     t = run.cfg.transforms.test
-    return {'format': fmt, 'architecture': run.cfg.model.architecture, 'classes': run.classes, 'num_classes': len(run.classes),
-            'input_size': [3, t.resize, t.resize], 'input': 'float32 NCHW, RGB scaled to [0, 1], then normalised with mean/std',
-            'mean': list(t.normalize.mean), 'std': list(t.normalize.std), 'temperature': run.temperature,
-            'output': 'logits (apply softmax for probabilities)' if fmt == 'safetensors' or run.temperature == 1.0 else
-                      'logits divided by the temperature (apply softmax for calibrated probabilities)',
-            'checkpoint': str(run.checkpoint), 'epoch': run.epoch, 'versions': library_versions()}
+    return {
+        'format': fmt,
+        'architecture': run.cfg.model.architecture,
+        'classes': run.classes,
+        'num_classes': len(run.classes),
+        'input_size': [3, t.resize, t.resize],
+        'input': 'float32 NCHW, RGB scaled to [0, 1], then normalised with mean/std',
+        'mean': list(t.normalize.mean),
+        'std': list(t.normalize.std),
+        'temperature': run.temperature,
+        'output': 'logits (apply softmax for probabilities)'
+        if fmt == 'safetensors' or run.temperature == 1.0
+        else 'logits divided by the temperature (apply softmax for calibrated probabilities)',
+        'checkpoint': str(run.checkpoint),
+        'epoch': run.epoch,
+        'versions': library_versions(),
+    }
+
 
 def _export_onnx(model, example, path):
-    try: import onnxscript  # noqa: F401  (the exporter needs it)
-    except ImportError: raise ModelError('ONNX export needs the export extra: pip install "imgcls[export]"') from None
+    try:
+        import onnxscript  # noqa: F401  (the exporter needs it)
+    except ImportError:
+        raise ModelError('ONNX export needs the export extra: pip install "imgcls[export]"') from None
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.onnx.export(model, (example,), str(path), dynamo=True, verbose=False, input_names=['image'], output_names=['logits'],
-                          dynamic_shapes=({0: torch.export.Dim('batch', min=1, max=4096)},))
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            dynamo=True,
+            verbose=False,
+            input_names=['image'],
+            output_names=['logits'],
+            dynamic_shapes=({0: torch.export.Dim('batch', min=1, max=4096)},),
+        )
+
 
 def _export_torchscript(model, example, path):
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)
         torch.jit.trace(model, example).save(str(path))
 
+
 def export_run(run: Run, fmt: str = 'onnx', out_dir=None) -> Path:
     "Export `run`'s model as `fmt` (onnx, torchscript or safetensors) plus `<name>.json` metadata; return the artifact path."
-    if fmt not in EXPORT_FORMATS: raise ModelError(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
+    if fmt not in EXPORT_FORMATS:
+        raise ModelError(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
     import copy, json
-    out_dir = Path(out_dir or run.run_dir/'export')
+
+    out_dir = Path(out_dir or run.run_dir / 'export')
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f'{run.run_dir.name}_{run.checkpoint.stem}'
-    path = out_dir/f'{stem}{EXPORT_FORMATS[fmt]}'
+    path = out_dir / f'{stem}{EXPORT_FORMATS[fmt]}'
     model = copy.deepcopy(run.model).cpu().eval()
     size = run.cfg.transforms.test.resize
     example = torch.zeros(2, 3, size, size)
-    if fmt == 'onnx': _export_onnx(TemperatureScaled(model, run.temperature).eval(), example, path)
-    elif fmt == 'torchscript': _export_torchscript(TemperatureScaled(model, run.temperature).eval(), example, path)
+    if fmt == 'onnx':
+        _export_onnx(TemperatureScaled(model, run.temperature).eval(), example, path)
+    elif fmt == 'torchscript':
+        _export_torchscript(TemperatureScaled(model, run.temperature).eval(), example, path)
     else:
         from safetensors.torch import save_file
+
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    (out_dir/f'{stem}.{fmt}.json').write_text(json.dumps(export_metadata(run, fmt), indent=2))
+    (out_dir / f'{stem}.{fmt}.json').write_text(json.dumps(export_metadata(run, fmt), indent=2))
     return path

@@ -22,71 +22,121 @@ def _vit_reshape(tokens: torch.Tensor) -> torch.Tensor:
     side = math.isqrt(x.shape[1])
     return x.reshape(x.shape[0], side, side, x.shape[2]).permute(0, 3, 1, 2)
 
+
 def _swin_reshape(x: torch.Tensor) -> torch.Tensor:
     "Swin's (B, H, W, C) activations as (B, C, H, W)."
     return x.permute(0, 3, 1, 2)
 
+
 class CamError(ValueError):
     "A model or layer that class activation maps cannot use; the message names the fix."
 
+
 def target_layer(model: nn.Module, architecture: str = None, layer=None) -> tuple:
     "The layer whose activations a CAM weighs in `model`, and the reshape transform it needs (or None)."
-    if isinstance(layer, nn.Module): return layer, None
+    if isinstance(layer, nn.Module):
+        return layer, None
     name = layer or cam_layer(architecture)
     if name:
-        try: return model.get_submodule(name), None
-        except AttributeError: raise CamError(f"{type(model).__name__} has no module {name!r} for class activation maps; "
-                                              f"pass layer= one of its module names (model.named_modules()).") from None
-    if isinstance(model, torchvision.models.VisionTransformer): return model.encoder.layers[-1].ln_1, _vit_reshape
-    if isinstance(model, torchvision.models.SwinTransformer): return model.features[-1][-1].norm1, _swin_reshape
-    if hasattr(model, 'layer4'): return model.layer4[-1], None
-    if isinstance(getattr(model, 'features', None), nn.Sequential): return model.features[-1], None
-    if hasattr(model, 'trunk_output'): return model.trunk_output[-1], None
+        try:
+            return model.get_submodule(name), None
+        except AttributeError:
+            raise CamError(
+                f"{type(model).__name__} has no module {name!r} for class activation maps; "
+                f"pass layer= one of its module names (model.named_modules())."
+            ) from None
+    if isinstance(model, torchvision.models.VisionTransformer):
+        return model.encoder.layers[-1].ln_1, _vit_reshape
+    if isinstance(model, torchvision.models.SwinTransformer):
+        return model.features[-1][-1].norm1, _swin_reshape
+    if hasattr(model, 'layer4'):
+        return model.layer4[-1], None
+    if isinstance(getattr(model, 'features', None), nn.Sequential):
+        return model.features[-1], None
+    if hasattr(model, 'trunk_output'):
+        return model.trunk_output[-1], None
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    if convs: return convs[-1], None
-    raise CamError(f"No convolutional layer found in {type(model).__name__} for class activation maps; pass layer='module.name'.")
+    if convs:
+        return convs[-1], None
+    raise CamError(
+        f"No convolutional layer found in {type(model).__name__} for class activation maps; pass layer='module.name'."
+    )
 
 # %% ../nbs/09_interpret.ipynb #edebf3b3
 def _methods() -> dict:
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, EigenCAM, XGradCAM, LayerCAM
-    return {'gradcam': GradCAM, 'gradcam++': GradCAMPlusPlus, 'eigencam': EigenCAM, 'xgradcam': XGradCAM, 'layercam': LayerCAM}
+
+    return {
+        'gradcam': GradCAM,
+        'gradcam++': GradCAMPlusPlus,
+        'eigencam': EigenCAM,
+        'xgradcam': XGradCAM,
+        'layercam': LayerCAM,
+    }
+
 
 METHODS = ('gradcam', 'gradcam++', 'eigencam', 'xgradcam', 'layercam')
 
-def cam_maps(model: nn.Module, x: torch.Tensor, method: str = 'gradcam', targets=None, architecture: str = None, layer=None) -> np.ndarray:
+
+def cam_maps(
+    model: nn.Module, x: torch.Tensor, method: str = 'gradcam', targets=None, architecture: str = None, layer=None
+) -> np.ndarray:
     "Heat maps (N, H, W) in [0, 1] of `method` for the normalised batch `x` and class indices `targets` (None: the predicted classes)."
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    if method not in METHODS: raise CamError(f"Unknown CAM method {method!r}; choose one of {', '.join(METHODS)}.")
+
+    if method not in METHODS:
+        raise CamError(f"Unknown CAM method {method!r}; choose one of {', '.join(METHODS)}.")
     module, reshape = target_layer(model, architecture, layer)
     wanted = None if targets is None else [ClassifierOutputTarget(int(t)) for t in targets]
-    with torch.inference_mode(False), torch.enable_grad(), _methods()[method](model=model.eval(), target_layers=[module], reshape_transform=reshape) as c:
+    with (
+        torch.inference_mode(False),
+        torch.enable_grad(),
+        _methods()[method](model=model.eval(), target_layers=[module], reshape_transform=reshape) as c,
+    ):
         return c(input_tensor=x.clone(), targets=wanted)
 
 # %% ../nbs/09_interpret.ipynb #3675e22b
 def overlay(img: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:
     "A uint8 HWC image with `heatmap` (H, W, values in [0, 1]) blended over it in jet colours."
     import matplotlib
+
     img = np.asarray(img)
     if heatmap.shape != img.shape[:2]:
-        heatmap = torch.nn.functional.interpolate(torch.as_tensor(heatmap)[None, None].float(), size=img.shape[:2], mode='bilinear')[0, 0].numpy()
+        heatmap = torch.nn.functional.interpolate(
+            torch.as_tensor(heatmap)[None, None].float(), size=img.shape[:2], mode='bilinear'
+        )[0, 0].numpy()
     colours = matplotlib.colormaps['jet'](np.clip(heatmap, 0, 1))[..., :3] * 255
     return (alpha * colours + (1 - alpha) * img[..., :3]).clip(0, 255).astype(np.uint8)
 
+
 def _target_index(run: Run, target) -> int:
-    if target is None or isinstance(target, int): return target
-    if str(target) not in run.classes: raise CamError(f"Unknown class {target!r}; the run's classes are {', '.join(run.classes)}.")
+    if target is None or isinstance(target, int):
+        return target
+    if str(target) not in run.classes:
+        raise CamError(f"Unknown class {target!r}; the run's classes are {', '.join(run.classes)}.")
     return run.classes.index(str(target))
+
 
 def cam(run: Run, images, method: str = 'gradcam', target=None, layer=None, batch_size: int = 32) -> list:
     "Per image: `source`, `class`, `prob`, `heatmap` (H, W) and `overlay` (H, W, 3 uint8) of `method` for `target` (None: the predicted class)."
     want = _target_index(run, target)
+
     def add_maps(results, xb):
         x = normalize_batch(xb.to(run.device), *run.normalization)
-        with torch.inference_mode(): probs = (run.model(x).float() / run.temperature).softmax(1).cpu()
+        with torch.inference_mode():
+            probs = (run.model(x).float() / run.temperature).softmax(1).cpu()
         targets = probs.argmax(1) if want is None else torch.full((len(xb),), want)
         maps = cam_maps(run.model, x, method, targets.tolist(), run.cfg.model.architecture, layer)
         for r, img, h, t, p in zip(results, xb, maps, targets.tolist(), probs):
-            r.update({'class': run.classes[t], 'prob': float(p[t]), 'heatmap': h, 'overlay': overlay(img.permute(1, 2, 0).numpy(), h)})
+            r.update(
+                {
+                    'class': run.classes[t],
+                    'prob': float(p[t]),
+                    'heatmap': h,
+                    'overlay': overlay(img.permute(1, 2, 0).numpy(), h),
+                }
+            )
+
     return map_images(images, build_transforms(run.cfg.transforms.test), add_maps, batch_size)
 
 # %% ../nbs/09_interpret.ipynb #0708d8f4
@@ -94,38 +144,56 @@ def top_losses_cam_figure(run: Run, split: str = 'test', method: str = 'gradcam'
     "The top-losses grid of `split` with `method`'s map for each predicted class drawn over the image."
     from imgcls.data import build_data
     from imgcls.runtime import evaluate_model
+
     data = build_data(run.cfg, run.device, manifest_path=run.rundir.saved_manifest())
     loader = data.eval_loaders[split]
     r = evaluate_model(run.calibrated_model, loader, run.device)
     tfm = build_transforms(run.cfg.transforms.test)
-    def draw(i, img): return cam(run, torch.as_tensor(img).permute(2, 0, 1).contiguous(), method, target=r['y_pred'][i], layer=layer)[0]['overlay']
-    return top_losses_figure(loader.dataset.image, r['y_true'], r['y_pred'], r['losses'], r['probs'], run.classes, k=k, overlay=draw)
+
+    def draw(i, img):
+        return cam(run, torch.as_tensor(img).permute(2, 0, 1).contiguous(), method, target=r['y_pred'][i], layer=layer)[
+            0
+        ]['overlay']
+
+    return top_losses_figure(
+        loader.dataset.image, r['y_true'], r['y_pred'], r['losses'], r['probs'], run.classes, k=k, overlay=draw
+    )
 
 # %% ../nbs/09_interpret.ipynb #dc806510
 def _png(arr: np.ndarray, size: int = None) -> bytes:
     from PIL import Image
+
     im = Image.fromarray(arr)
-    if size: im = im.resize((size, size * arr.shape[0] // arr.shape[1]), Image.BILINEAR)
-    buf = io.BytesIO(); im.save(buf, format='PNG')
+    if size:
+        im = im.resize((size, size * arr.shape[0] // arr.shape[1]), Image.BILINEAR)
+    buf = io.BytesIO()
+    im.save(buf, format='PNG')
     return buf.getvalue()
 
+
 def _free_path(out_dir: Path, stem: str) -> Path:
-    path, n = out_dir/f'{stem}_cam.png', 2
-    while path.exists(): path, n = out_dir/f'{stem}_cam_{n}.png', n + 1
+    path, n = out_dir / f'{stem}_cam.png', 2
+    while path.exists():
+        path, n = out_dir / f'{stem}_cam_{n}.png', n + 1
     return path
+
 
 def write_cams(run: Run, images, out_dir, method: str = 'gradcam', target=None) -> list:
     "Write each readable image's CAM overlay as `out_dir/<name>_cam.png`; return `cam`'s results with a `cam_path` each."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     results = cam(run, images, method, target)
     for r in results:
-        if 'error' in r: continue
+        if 'error' in r:
+            continue
         r['cam_path'] = _free_path(out_dir, Path(r['source']).stem if not r['source'].startswith('<') else 'image')
         r['cam_path'].write_bytes(_png(r['overlay']))
     return results
 
+
 def cam_png(run: Run, image, method: str = 'gradcam', target=None, size: int = 224) -> bytes:
     "The CAM overlay of one image (path, PIL image or uint8 tensor) as PNG bytes, `size` px wide: for the panel's Predict."
     r = cam(run, image, method, target)[0]
-    if 'error' in r: raise CamError(f"Cannot draw a class activation map for {r['source']}: {r['error']}")
+    if 'error' in r:
+        raise CamError(f"Cannot draw a class activation map for {r['source']}: {r['error']}")
     return _png(r['overlay'], size)

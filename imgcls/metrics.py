@@ -15,12 +15,22 @@ from .rundir import RunDir
 # %% ../nbs/04_metrics.ipynb #c34f5e6b
 def _report(y_true, y_pred, classes, as_dict):
     from sklearn.metrics import classification_report
-    return classification_report(y_true, y_pred, labels=list(range(len(classes))), target_names=[str(c) for c in classes],
-                                 digits=4, zero_division=0, output_dict=as_dict)
+
+    return classification_report(
+        y_true,
+        y_pred,
+        labels=list(range(len(classes))),
+        target_names=[str(c) for c in classes],
+        digits=4,
+        zero_division=0,
+        output_dict=as_dict,
+    )
+
 
 def classification_report_text(y_true, y_pred, classes) -> str:
     "Per-class precision, recall, F1 and support with macro and weighted averages, as text."
     return _report(y_true, y_pred, classes, False)
+
 
 def classification_report_dict(y_true, y_pred, classes) -> dict:
     "The same report as a dict."
@@ -31,16 +41,30 @@ def confusion_matrix_figure(y_true, y_pred, classes, normalize: bool = False, ti
     "A figure of the confusion matrix (counts, or row-normalised fractions): a seaborn heatmap on matplotlib."
     import matplotlib.pyplot as plt, seaborn as sns
     from sklearn.metrics import confusion_matrix
+
     n, names = len(classes), [str(c) for c in classes]
     cm = confusion_matrix(y_true, y_pred, labels=list(range(n)))
-    if normalize: cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     side, fs = min(4 + 0.35 * n, 30), max(5, 10 - n // 10)
     fig, ax = plt.subplots(figsize=(side, side * 0.9), dpi=72 if n > 30 else 90)
-    sns.heatmap(cm, ax=ax, cmap='Blues', vmin=0, square=True, xticklabels=names, yticklabels=names, cbar_kws={'fraction': 0.046, 'pad': 0.04},
-                annot=n <= 30, fmt='.2f' if normalize else 'd', annot_kws={'fontsize': fs})
+    sns.heatmap(
+        cm,
+        ax=ax,
+        cmap='Blues',
+        vmin=0,
+        square=True,
+        xticklabels=names,
+        yticklabels=names,
+        cbar_kws={'fraction': 0.046, 'pad': 0.04},
+        annot=n <= 30,
+        fmt='.2f' if normalize else 'd',
+        annot_kws={'fontsize': fs},
+    )
     ax.set(xlabel='Predicted', ylabel='True', title=title or 'Confusion matrix')
     ax.tick_params(labelsize=fs)
-    ax.tick_params(axis='x', labelrotation=90 if n > 10 else 0); ax.tick_params(axis='y', labelrotation=0)
+    ax.tick_params(axis='x', labelrotation=90 if n > 10 else 0)
+    ax.tick_params(axis='y', labelrotation=0)
     fig.tight_layout()
     return fig
 
@@ -48,6 +72,7 @@ def confusion_matrix_figure(y_true, y_pred, classes, normalize: bool = False, ti
 def most_confused(y_true, y_pred, classes, min_count: int = 1) -> list:
     "(true class, predicted class, count) for each confusion seen at least `min_count` times, most frequent first."
     from sklearn.metrics import confusion_matrix
+
     cm = confusion_matrix(y_true, y_pred, labels=list(range(len(classes))))
     np.fill_diagonal(cm, 0)
     pairs = [(classes[i], classes[j], int(cm[i, j])) for i, j in zip(*np.nonzero(cm >= min_count))]
@@ -57,15 +82,18 @@ def most_confused(y_true, y_pred, classes, min_count: int = 1) -> list:
 def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int = 9, overlay=None):
     "A grid of the `k` highest-loss samples; `load_image(i)` gives sample i as a uint8 CHW tensor or HWC array; `overlay(i, img)` may replace what is shown."
     import matplotlib.pyplot as plt
+
     order = np.argsort(-np.asarray(losses))[:k]
     cols = min(3, len(order)) or 1
     rows = max(1, -(-len(order) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), dpi=80, squeeze=False)
-    for ax in axes.flat: ax.axis('off')
+    for ax in axes.flat:
+        ax.axis('off')
     for ax, i in zip(axes.flat, order):
         img = load_image(int(i))
         img = img.permute(1, 2, 0).numpy() if hasattr(img, 'permute') else np.asarray(img)
-        if overlay is not None: img = overlay(int(i), img)
+        if overlay is not None:
+            img = overlay(int(i), img)
         ax.imshow(img)
         ax.set_title(f'{classes[y_pred[i]]} / {classes[y_true[i]]}\n{losses[i]:.2f} / {probs[i]:.2f}', fontsize=9)
     fig.suptitle('prediction / actual, loss / probability', fontsize=10)
@@ -75,9 +103,11 @@ def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int
 # %% ../nbs/04_metrics.ipynb #21c9ff27
 def _save(fig, path):
     import matplotlib.pyplot as plt
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
 
 def write_split_report(run_dir, split: str, y_true, y_pred, classes, losses=None, probs=None, load_image=None) -> dict:
     "Write the report, confusion matrices, most-confused pairs and top losses for `split` into `run_dir`; return the report."
@@ -87,52 +117,74 @@ def write_split_report(run_dir, split: str, y_true, y_pred, classes, losses=None
     rd.report(split).write_text(text)
     pairs = most_confused(y_true, y_pred, classes)
     rd.confusions(split).write_text(''.join(f'{t} -> {p}: {n}\n' for t, p, n in pairs) or 'no confusions\n')
-    figs = {f'confusion_matrix_{split}': confusion_matrix_figure(y_true, y_pred, classes, title=f'Confusion matrix ({split})'),
-            f'confusion_matrix_{split}_normalized': confusion_matrix_figure(y_true, y_pred, classes, normalize=True,
-                                                                            title=f'Confusion matrix ({split}, row-normalised)')}
+    figs = {
+        f'confusion_matrix_{split}': confusion_matrix_figure(
+            y_true, y_pred, classes, title=f'Confusion matrix ({split})'
+        ),
+        f'confusion_matrix_{split}_normalized': confusion_matrix_figure(
+            y_true, y_pred, classes, normalize=True, title=f'Confusion matrix ({split}, row-normalised)'
+        ),
+    }
     if losses is not None and load_image is not None:
         figs[f'top_losses_{split}'] = top_losses_figure(load_image, y_true, y_pred, losses, probs, classes)
-    for name, fig in figs.items(): _save(fig, rd.plot(name))
+    for name, fig in figs.items():
+        _save(fig, rd.plot(name))
     return classification_report_dict(y_true, y_pred, classes)
 
 # %% ../nbs/04_metrics.ipynb #3a8dd236
 def _probs(logits, temperature: float = 1.0):
     import torch
+
     return (torch.as_tensor(logits).detach().double() / temperature).softmax(1)
+
 
 def reliability_bins(probs, y, n_bins: int = 15) -> dict:
     "Per equal-width bin of top-1 confidence: `count`, mean `confidence` and `accuracy` (tensors of length `n_bins`)."
     import torch
+
     probs, y = torch.as_tensor(probs).double(), torch.as_tensor(y).long()
     conf, pred = probs.max(1)
     idx = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1], right=True)
     count = torch.bincount(idx, minlength=n_bins).double()
-    def mean(v): return torch.zeros(n_bins, dtype=torch.float64).index_add_(0, idx, v) / count.clamp(min=1)
+
+    def mean(v):
+        return torch.zeros(n_bins, dtype=torch.float64).index_add_(0, idx, v) / count.clamp(min=1)
+
     return {'count': count, 'confidence': mean(conf), 'accuracy': mean((pred == y).double())}
+
 
 def calibration_metrics(logits, y, temperature: float = 1.0, n_bins: int = 15) -> dict:
     "ECE (`n_bins` bins), NLL, Brier score and accuracy of `softmax(logits / temperature)` against labels `y`."
     import torch
+
     p, y = _probs(logits, temperature), torch.as_tensor(y).long()
     b = reliability_bins(p, y, n_bins)
     ece = ((b['accuracy'] - b['confidence']).abs() * b['count']).sum() / max(1, len(y))
     nll = torch.nn.functional.nll_loss(p.clamp(min=1e-300).log(), y)
     brier = ((p - torch.nn.functional.one_hot(y, p.shape[1])) ** 2).sum(1).mean()
-    return {'ece': ece.item(), 'nll': nll.item(), 'brier': brier.item(), 'accuracy': (p.argmax(1) == y).double().mean().item()}
+    return {
+        'ece': ece.item(),
+        'nll': nll.item(),
+        'brier': brier.item(),
+        'accuracy': (p.argmax(1) == y).double().mean().item(),
+    }
 
 # %% ../nbs/04_metrics.ipynb #f6d9c99f
 def fit_temperature(logits, y, max_iter: int = 200) -> float:
     "The temperature `T > 0` that minimises the NLL of `softmax(logits / T)` on labels `y`."
     import torch
+
     logits, y = torch.as_tensor(logits).detach().double().clone(), torch.as_tensor(y).long()
     with torch.inference_mode(False), torch.enable_grad():
         log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn='strong_wolfe')
+
         def closure():
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), y)
             loss.backward()
             return loss
+
         opt.step(closure)
     return float(log_t.detach().exp())
 
@@ -140,25 +192,34 @@ def fit_temperature(logits, y, max_iter: int = 200) -> float:
 def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, title: str = 'Reliability'):
     "Accuracy against confidence per bin, before and (when `temperature` is not 1) after temperature scaling: seaborn lines on matplotlib."
     import matplotlib.pyplot as plt, pandas as pd, seaborn as sns
+
     rows = []
     for name, t in [('raw', 1.0)] + ([(f'T = {temperature:.2f}', temperature)] if temperature != 1.0 else []):
         b, m = reliability_bins(_probs(logits, t), y, n_bins), calibration_metrics(logits, y, t, n_bins)
-        rows += [{'confidence': c, 'accuracy': a, 'logits': f"{name}: ECE {m['ece']:.3f}"}
-                 for c, a, k in zip(b['confidence'].tolist(), b['accuracy'].tolist(), b['count'].tolist()) if k > 0]
+        rows += [
+            {'confidence': c, 'accuracy': a, 'logits': f"{name}: ECE {m['ece']:.3f}"}
+            for c, a, k in zip(b['confidence'].tolist(), b['accuracy'].tolist(), b['count'].tolist())
+            if k > 0
+        ]
     fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
     ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='perfect')
-    sns.lineplot(pd.DataFrame(rows), x='confidence', y='accuracy', hue='logits', estimator=None, marker='o', markersize=4, ax=ax)
+    sns.lineplot(
+        pd.DataFrame(rows), x='confidence', y='accuracy', hue='logits', estimator=None, marker='o', markersize=4, ax=ax
+    )
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence', ylabel='accuracy', title=title)
     ax.legend(loc='upper left', fontsize=8)
     fig.tight_layout()
     return fig
 
+
 def write_calibration_report(run_dir, split: str, logits, y, temperature: float = 1.0) -> dict:
     "Write `logs/calibration_{split}.json` and `plots/reliability_{split}.png` into `run_dir`; return the metrics."
     import json
+
     rd = RunDir(run_dir)
     res = {'n_bins': 15, 'temperature': temperature, 'uncalibrated': calibration_metrics(logits, y)}
-    if temperature != 1.0: res['calibrated'] = calibration_metrics(logits, y, temperature)
+    if temperature != 1.0:
+        res['calibrated'] = calibration_metrics(logits, y, temperature)
     rd.calibration(split).parent.mkdir(parents=True, exist_ok=True)
     rd.calibration(split).write_text(json.dumps(res, indent=2))
     fig = reliability_figure(logits, y, temperature, title=f'Reliability ({split})')
@@ -166,26 +227,35 @@ def write_calibration_report(run_dir, split: str, logits, y, temperature: float 
     return res
 
 # %% ../nbs/04_metrics.ipynb #c9df9929
-def _mean(xs) -> float: return float(np.mean(xs)) if len(xs) else 0.0
+def _mean(xs) -> float:
+    return float(np.mean(xs)) if len(xs) else 0.0
+
 
 @register_metric('acc')
 def accuracy(r: dict) -> float:
     "Share of correct predictions."
     return _mean(np.asarray(r['y_true']) == np.asarray(r['y_pred']))
 
+
 @register_metric('loss', mode='min')
 def mean_loss(r: dict) -> float:
     "Mean cross-entropy."
     return _mean(r['losses'])
 
+
 def top_k_accuracy(k: int):
     "A metric: share of samples whose true class is among the `k` highest scores."
-    def metric(r: dict) -> float: return _mean(np.asarray(r['rank']) < k)
+
+    def metric(r: dict) -> float:
+        return _mean(np.asarray(r['rank']) < k)
+
     metric.__doc__ = f'Top-{k} accuracy.'
     return metric
 
+
 register_metric('top3_acc')(top_k_accuracy(3))
 register_metric('top5_acc')(top_k_accuracy(5))
+
 
 @register_metric('balanced_acc')
 def balanced_accuracy(r: dict) -> float:
@@ -193,16 +263,19 @@ def balanced_accuracy(r: dict) -> float:
     y, p = np.asarray(r['y_true']), np.asarray(r['y_pred'])
     return _mean([np.mean(p[y == c] == c) for c in np.unique(y)])
 
+
 @register_metric('macro_f1')
 def macro_f1(r: dict) -> float:
     "F1 averaged over classes (those in the labels or the predictions)."
     from sklearn.metrics import f1_score
+
     return float(f1_score(r['y_true'], r['y_pred'], average='macro', zero_division=0)) if len(r['y_true']) else 0.0
 
 # %% ../nbs/04_metrics.ipynb #ef0a3efb
 def monitor_mode(monitor: str) -> str:
     "`max` or `min`: which way `training.monitor` (`val_<metric>`) improves."
     return METRICS.lookup(monitor.removeprefix('val_'), 'training.monitor').mode
+
 
 def compute_metrics(names, result: dict) -> dict:
     "`{name: value}` of the registered metrics `names` on an evaluation `result`."
@@ -214,6 +287,12 @@ def history_summary(history: list, monitor: str = 'val_acc', min_delta: float = 
     best, best_row, higher = None, None, monitor_mode(monitor) == 'max'
     for row in history:
         value = row[monitor]
-        if best is None or (value > best + min_delta if higher else value < best - min_delta): best, best_row = value, row
-    return {'epochs': len(history), 'best_epoch': best_row and best_row['epoch'], 'val_acc': best_row and best_row['val_acc'],
-            'val_loss': best_row and best_row['val_loss'], 'train_time': sum(r['seconds'] for r in history)}
+        if best is None or (value > best + min_delta if higher else value < best - min_delta):
+            best, best_row = value, row
+    return {
+        'epochs': len(history),
+        'best_epoch': best_row and best_row['epoch'],
+        'val_acc': best_row and best_row['val_acc'],
+        'val_loss': best_row and best_row['val_loss'],
+        'train_time': sum(r['seconds'] for r in history),
+    }

@@ -17,98 +17,135 @@ import torchvision
 # %% ../nbs/02_models.ipynb #e63c084f
 from .config import MODELS, register_model, load_plugins
 
+
 def cam_layer(architecture: str):
     "The module name a registered model gave as `cam_layer`, or None."
     return getattr(MODELS.get(architecture), 'cam_layer', None)
-
 
 # %% ../nbs/02_models.ipynb #83632eef
 def _conv_block(c_in, c_out, pool=True):
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers, *([nn.MaxPool2d(2)] if pool else []))
 
+
 @register_model('simple_cnn', cam_layer='features')
 class SimpleCNN(nn.Module):
     "Three conv blocks with batch norm, global average pooling and a dropout + linear head."
+
     def __init__(self, num_classes: int, dropout: float = 0.0, in_channels: int = 3, widths=(32, 64, 128)):
         super().__init__()
         chans = (in_channels, *widths)
-        self.features = nn.Sequential(*[_conv_block(a, b, pool=i < len(widths) - 1) for i, (a, b) in enumerate(zip(chans, chans[1:]))])
+        self.features = nn.Sequential(
+            *[_conv_block(a, b, pool=i < len(widths) - 1) for i, (a, b) in enumerate(zip(chans, chans[1:]))]
+        )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(widths[-1], num_classes))
-    def forward(self, x): return self.classifier(self.pool(self.features(x)))
+
+    def forward(self, x):
+        return self.classifier(self.pool(self.features(x)))
 
 # %% ../nbs/02_models.ipynb #ce5457eb
 @register_model('tiny_net', cam_layer='features.4')
 class TinyNet(nn.Module):
     "Two conv layers, global average pooling and a dropout + linear head."
+
     def __init__(self, num_classes: int, dropout: float = 0.0, in_channels: int = 3):
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1))
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+        )
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(32, num_classes))
-    def forward(self, x): return self.classifier(self.features(x))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
 
 # %% ../nbs/02_models.ipynb #cbdff5fd
 AUX_HEADS = ('AuxLogits.fc', 'aux1.fc2', 'aux2.fc2')
+
 
 def torchvision_models() -> list:
     "Names of all torchvision classification models."
     return torchvision.models.list_models(module=torchvision.models)
 
+
 def available_models() -> list:
     "Every architecture name `build_model` accepts."
     return sorted(MODELS) + torchvision_models()
+
 
 def _set_module(model, name, new):
     parent, _, leaf = name.rpartition('.')
     setattr(model.get_submodule(parent) if parent else model, leaf, new)
 
+
 def _final_layer_name(model) -> str:
-    if isinstance(model, torchvision.models.SqueezeNet): return 'classifier.1'
+    if isinstance(model, torchvision.models.SqueezeNet):
+        return 'classifier.1'
     linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear) and n not in AUX_HEADS]
     return linears[-1]
+
 
 def replace_head(model: nn.Module, num_classes: int, dropout: float = None) -> nn.Module:
     "Replace `model`'s final layer (and auxiliary heads) for `num_classes`; set the head's dropout to `dropout`."
     name = _final_layer_name(model)
     old = model.get_submodule(name)
-    if isinstance(old, nn.Conv2d): _set_module(model, name, nn.Conv2d(old.in_channels, num_classes, old.kernel_size))
-    else: _set_module(model, name, nn.Linear(old.in_features, num_classes))
+    if isinstance(old, nn.Conv2d):
+        _set_module(model, name, nn.Conv2d(old.in_channels, num_classes, old.kernel_size))
+    else:
+        _set_module(model, name, nn.Linear(old.in_features, num_classes))
     for aux in AUX_HEADS:
-        if _has_module(model, aux): _set_module(model, aux, nn.Linear(model.get_submodule(aux).in_features, num_classes))
+        if _has_module(model, aux):
+            _set_module(model, aux, nn.Linear(model.get_submodule(aux).in_features, num_classes))
     if dropout is not None and '.' in name:
         for m in model.get_submodule(name.rpartition('.')[0]).children():
-            if isinstance(m, nn.Dropout): m.p = dropout
-    if hasattr(model, 'num_classes'): model.num_classes = num_classes
+            if isinstance(m, nn.Dropout):
+                m.p = dropout
+    if hasattr(model, 'num_classes'):
+        model.num_classes = num_classes
     return model
 
+
 def _has_module(model, name):
-    try: model.get_submodule(name); return True
-    except AttributeError: return False
+    try:
+        model.get_submodule(name)
+        return True
+    except AttributeError:
+        return False
 
 # %% ../nbs/02_models.ipynb #f92d194c
 class ModelError(ValueError):
     "A model name, weights file or state dict that does not fit; the message names the fix."
+
 
 def read_state_dict(path) -> dict:
     "Read a state dict from a `.safetensors`, `.pt` or `.pth` file without executing code."
     path = Path(path)
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
+
         return load_file(str(path))
     sd = torch.load(path, map_location='cpu', weights_only=True)
     return sd.get('model', sd) if isinstance(sd, dict) else sd
+
 
 def load_state_dict_checked(model: nn.Module, sd: dict, source: str = 'the weights file'):
     "Load `sd` into `model`, naming every missing, unexpected or wrongly shaped key."
     own = model.state_dict()
     missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    shapes = [f'{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}' for k in own if k in sd and sd[k].shape != own[k].shape]
+    shapes = [
+        f'{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}' for k in own if k in sd and sd[k].shape != own[k].shape
+    ]
     if missing or unexpected or shapes:
         show = lambda ks: ', '.join(ks[:8]) + (f' (+{len(ks) - 8} more)' if len(ks) > 8 else '') if ks else 'none'
-        raise ModelError(f"{source} does not fit {type(model).__name__}: missing keys {show(missing)}; "
-                         f"unexpected keys {show(unexpected)}; shape mismatches {show(shapes)}.")
+        raise ModelError(
+            f"{source} does not fit {type(model).__name__}: missing keys {show(missing)}; "
+            f"unexpected keys {show(unexpected)}; shape mismatches {show(shapes)}."
+        )
     model.load_state_dict(sd)
 
 # %% ../nbs/02_models.ipynb #6cbdefeb
@@ -117,160 +154,254 @@ def _unknown(name):
     hint = f" Did you mean {', '.join(close)}?" if close else ''
     return ModelError(f"Unknown architecture {name!r}.{hint} `imgcls.models.available_models()` lists all of them.")
 
+
 def _is_path(weights) -> bool:
     return Path(weights).suffix in ('.pt', '.pth', '.safetensors') or '/' in weights
 
-def build_model(architecture: str, num_classes: int, weights: str = None, dropout: float = 0.0, in_channels: int = 3, small_input: bool = False) -> nn.Module:
+
+def build_model(
+    architecture: str,
+    num_classes: int,
+    weights: str = None,
+    dropout: float = 0.0,
+    in_channels: int = 3,
+    small_input: bool = False,
+) -> nn.Module:
     "Make `architecture` with a head for `num_classes`, loading `weights` (None, a torchvision name, or a file); `small_input`: the stem for images of 32 px and below."
-    stem = small_input_stem(architecture) if small_input else None  # refuses families without one before anything is built
+    stem = (
+        small_input_stem(architecture) if small_input else None
+    )  # refuses families without one before anything is built
     if architecture in MODELS:
         model = MODELS[architecture](num_classes=num_classes, dropout=dropout, in_channels=in_channels)
-        if weights is None: return model
-        if not _is_path(weights): raise ModelError(f"{architecture} is a custom model: model.weights must be a file path or null, not {weights!r}.")
+        if weights is None:
+            return model
+        if not _is_path(weights):
+            raise ModelError(
+                f"{architecture} is a custom model: model.weights must be a file path or null, not {weights!r}."
+            )
         load_state_dict_checked(model, read_state_dict(weights), str(weights))
         return model
-    if architecture.startswith('timm/'): return _build_timm(architecture[5:], num_classes, weights, dropout, in_channels)
+    if architecture.startswith('timm/'):
+        return _build_timm(architecture[5:], num_classes, weights, dropout, in_channels)
     if architecture not in torchvision_models():
         load_plugins()  # an installed plugin may register it
-        if architecture in MODELS: return build_model(architecture, num_classes, weights, dropout, in_channels, small_input)
+        if architecture in MODELS:
+            return build_model(architecture, num_classes, weights, dropout, in_channels, small_input)
         raise _unknown(architecture)
     if weights is not None and _is_path(weights):
         path = Path(weights)
-        if not path.is_file(): raise ModelError(f"Weights file not found: {path}. Set model.weights to an existing file, a torchvision weights name, or null.")
+        if not path.is_file():
+            raise ModelError(
+                f"Weights file not found: {path}. Set model.weights to an existing file, a torchvision weights name, or null."
+            )
         sd = read_state_dict(path)
         model = torchvision.models.get_model(architecture, num_classes=_num_outputs(sd, architecture))
-        if stem: sd = _own_stem_where_unfit(use_small_stem(model, stem), sd, stem)
+        if stem:
+            sd = _own_stem_where_unfit(use_small_stem(model, stem), sd, stem)
         load_state_dict_checked(model, sd, str(path))
-    else: model = _pretrained(architecture, weights) if weights is not None else torchvision.models.get_model(architecture)
-    if stem and not hasattr(model, 'input_reduction'): use_small_stem(model, stem)
+    else:
+        model = (
+            _pretrained(architecture, weights) if weights is not None else torchvision.models.get_model(architecture)
+        )
+    if stem and not hasattr(model, 'input_reduction'):
+        use_small_stem(model, stem)
     return replace_head(model, num_classes, dropout)
+
 
 def _build_timm(name, num_classes, weights, dropout, in_channels):
     "A timm model (optional extra): `weights` is None, `pretrained` (timm's hub weights) or a local file."
-    try: import timm
-    except ImportError: raise ModelError(f"timm/{name} needs timm, an optional extra: pip install timm") from None
+    try:
+        import timm
+    except ImportError:
+        raise ModelError(f"timm/{name} needs timm, an optional extra: pip install timm") from None
     names = timm.list_models()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        raise ModelError(f"Unknown timm architecture {name!r}." + (f" Did you mean {', '.join(close)}?" if close else ''))
+        raise ModelError(
+            f"Unknown timm architecture {name!r}." + (f" Did you mean {', '.join(close)}?" if close else '')
+        )
     local = weights is not None and weights != 'pretrained'
-    model = timm.create_model(name, pretrained=weights == 'pretrained', num_classes=num_classes, drop_rate=dropout, in_chans=in_channels)
-    if local: load_state_dict_checked(model, read_state_dict(weights), str(weights))
+    model = timm.create_model(
+        name, pretrained=weights == 'pretrained', num_classes=num_classes, drop_rate=dropout, in_chans=in_channels
+    )
+    if local:
+        load_state_dict_checked(model, read_state_dict(weights), str(weights))
     return model
+
 
 def _num_outputs(sd, architecture) -> int:
     "The class count of the head stored in a torchvision state dict."
-    with torch.device('meta'): name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))  # no memory, no init
+    with torch.device('meta'):
+        name = _final_layer_name(torchvision.models.get_model(architecture, num_classes=2))  # no memory, no init
     return sd[f'{name}.weight'].shape[0] if f'{name}.weight' in sd else 1000
 
 # %% ../nbs/02_models.ipynb #ff3a41c3
 import pickle, urllib.parse
 
+
 def _weights_enum(architecture: str, weights: str):
     "torchvision's weights entry named `weights` (`DEFAULT`, `IMAGENET1K_V1`, ...) for `architecture`."
-    try: return torchvision.models.get_model_weights(architecture)[weights]
+    try:
+        return torchvision.models.get_model_weights(architecture)[weights]
     except KeyError:
-        raise ModelError(f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null.") from None
+        raise ModelError(
+            f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null."
+        ) from None
 
-def _url_name(url: str) -> str: return Path(urllib.parse.urlparse(url).path).name
+
+def _url_name(url: str) -> str:
+    return Path(urllib.parse.urlparse(url).path).name
+
 
 def _weights_of_file(architecture: str, path):
     "The torchvision weights entry whose download `path` is, judged by its file name; None for other files."
-    return next((w for w in torchvision.models.get_model_weights(architecture) if _url_name(w.url) == Path(path).name), None)
+    return next(
+        (w for w in torchvision.models.get_model_weights(architecture) if _url_name(w.url) == Path(path).name), None
+    )
+
 
 def weights_cache_path(architecture: str, weights: str) -> Path:
     "The file torchvision reads `architecture`'s pretrained `weights` from, and downloads them to: `$TORCH_HOME/hub/checkpoints/<name>`."
-    return Path(torch.hub.get_dir())/'checkpoints'/_url_name(_weights_enum(architecture, weights).url)
+    return Path(torch.hub.get_dir()) / 'checkpoints' / _url_name(_weights_enum(architecture, weights).url)
+
 
 def _pretrained(architecture: str, weights: str) -> nn.Module:
     "torchvision's `architecture` with its pretrained `weights`, read from torchvision's cache or downloaded into it."
     w, path = _weights_enum(architecture, weights), weights_cache_path(architecture, weights)
     cached = path.is_file()
-    try: return torchvision.models.get_model(architecture, weights=w)
+    try:
+        return torchvision.models.get_model(architecture, weights=w)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:  # no download, or an unreadable file
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        if cached: raise ModelError(f"{path} cannot be read as the {architecture} weights {weights} ({reason}). "
-                                    f"Delete it to download it again from {w.url}, or replace it with that file.") from None
-        raise ModelError(f"The {architecture} weights {weights} are not in torchvision's cache and could not be downloaded ({reason}). "
-                         f"Download {w.url} and save it as {path} (TORCH_HOME sets that folder), "
-                         f"or set model.weights to the path of a weights file (.pth, .pt or .safetensors).") from None
+        if cached:
+            raise ModelError(
+                f"{path} cannot be read as the {architecture} weights {weights} ({reason}). "
+                f"Delete it to download it again from {w.url}, or replace it with that file."
+            ) from None
+        raise ModelError(
+            f"The {architecture} weights {weights} are not in torchvision's cache and could not be downloaded ({reason}). "
+            f"Download {w.url} and save it as {path} (TORCH_HOME sets that folder), "
+            f"or set model.weights to the path of a weights file (.pth, .pt or .safetensors)."
+        ) from None
 
 # %% ../nbs/02_models.ipynb #66c0c9a0
 from typing import NamedTuple
 
+
 class SmallStem(NamedTuple):
     "Where a family's stem is and what replaces it: the first conv's `kernel` and `stride`, the max-pool dropped (if any), the downsampling saved."
+
     conv: str
     pool: str
     kernel: int
     stride: int
     saved: int
 
-SMALL_INPUT_STEMS = {('resnet', 'resnext', 'wide_resnet'): SmallStem('conv1', 'maxpool', 3, 1, 4),
-                     ('densenet',): SmallStem('features.conv0', 'features.pool0', 3, 1, 4),
-                     ('shufflenet_v2',): SmallStem('conv1.0', 'maxpool', 3, 1, 4),
-                     ('mobilenet_v2', 'mobilenet_v3', 'efficientnet'): SmallStem('features.0.0', None, 3, 1, 2),
-                     ('mnasnet',): SmallStem('layers.0', None, 3, 1, 2),
-                     ('regnet',): SmallStem('stem.0', None, 3, 1, 2),
-                     ('convnext',): SmallStem('features.0.0', None, 2, 2, 2)}
+
+SMALL_INPUT_STEMS = {
+    ('resnet', 'resnext', 'wide_resnet'): SmallStem('conv1', 'maxpool', 3, 1, 4),
+    ('densenet',): SmallStem('features.conv0', 'features.pool0', 3, 1, 4),
+    ('shufflenet_v2',): SmallStem('conv1.0', 'maxpool', 3, 1, 4),
+    ('mobilenet_v2', 'mobilenet_v3', 'efficientnet'): SmallStem('features.0.0', None, 3, 1, 2),
+    ('mnasnet',): SmallStem('layers.0', None, 3, 1, 2),
+    ('regnet',): SmallStem('stem.0', None, 3, 1, 2),
+    ('convnext',): SmallStem('features.0.0', None, 2, 2, 2),
+}
+
 
 def small_input_stem(architecture: str) -> SmallStem:
     "The small-input stem of `architecture`'s family; `ModelError` naming the supported families when it has none."
     if architecture in torchvision_models():
         for prefixes, stem in SMALL_INPUT_STEMS.items():
-            if architecture.startswith(prefixes): return stem
+            if architecture.startswith(prefixes):
+                return stem
     families = ', '.join(p for ps in SMALL_INPUT_STEMS for p in ps)
-    raise ModelError(f"model.small_input does not apply to {architecture}: it adapts the stems of the torchvision families {families}. "
-                     f"Set model.small_input to false, or pick one of those families.")
+    raise ModelError(
+        f"model.small_input does not apply to {architecture}: it adapts the stems of the torchvision families {families}. "
+        f"Set model.small_input to false, or pick one of those families."
+    )
+
 
 def use_small_stem(model: nn.Module, stem: SmallStem) -> nn.Module:
     "Replace `model`'s first conv by a freshly initialised `stem.kernel`/`stem.stride` one and drop its stem max-pool, in place."
     old = model.get_submodule(stem.conv)
-    new = nn.Conv2d(old.in_channels, old.out_channels, stem.kernel, stem.stride, padding=stem.kernel // 2 if stem.stride == 1 else 0,
-                    bias=old.bias is not None)
+    new = nn.Conv2d(
+        old.in_channels,
+        old.out_channels,
+        stem.kernel,
+        stem.stride,
+        padding=stem.kernel // 2 if stem.stride == 1 else 0,
+        bias=old.bias is not None,
+    )
     nn.init.kaiming_normal_(new.weight, mode='fan_out', nonlinearity='relu')
-    if new.bias is not None: nn.init.zeros_(new.bias)
+    if new.bias is not None:
+        nn.init.zeros_(new.bias)
     model.set_submodule(stem.conv, new)
-    if stem.pool: model.set_submodule(stem.pool, nn.Identity())
+    if stem.pool:
+        model.set_submodule(stem.pool, nn.Identity())
     model.input_reduction = stem.saved
     return model
+
 
 def _own_stem_where_unfit(model: nn.Module, sd: dict, stem: SmallStem) -> dict:
     "`sd` with `model`'s own first-conv tensors where the file's do not fit (an ImageNet stem); a small-input file loads whole."
     own = model.state_dict()
-    return {k: own[k] if k.startswith(stem.conv + '.') and k in own and v.shape != own[k].shape else v for k, v in sd.items()}
+    return {
+        k: own[k] if k.startswith(stem.conv + '.') and k in own and v.shape != own[k].shape else v
+        for k, v in sd.items()
+    }
 
 # %% ../nbs/02_models.ipynb #c6f79822
 def _weights_min_size(architecture: str) -> int:
     "The smallest input side torchvision's weight metadata allows for `architecture` (1 for other models)."
-    if architecture not in torchvision_models(): return 1
+    if architecture not in torchvision_models():
+        return 1
     return max(torchvision.models.get_model_weights(architecture).DEFAULT.meta.get('min_size', (1, 1)))
+
 
 def min_input_size(architecture: str, model: nn.Module = None) -> int:
     "A small square input side `architecture` works with (at least 32 px); a ViT `model` takes only its own size."
-    if model is not None and hasattr(model, 'image_size'): return model.image_size
+    if model is not None and hasattr(model, 'image_size'):
+        return model.image_size
     return max(32, _weights_min_size(architecture))
+
 
 def check_input_size(model: nn.Module, architecture: str, size: int):
     "Raise `ModelError` when `model` cannot take `size` px images, naming the size to use."
-    fixed, keys = getattr(model, 'image_size', None), 'transforms.train.resize, transforms.val.resize and transforms.test.resize'
+    fixed, keys = (
+        getattr(model, 'image_size', None),
+        'transforms.train.resize, transforms.val.resize and transforms.test.resize',
+    )
     if fixed:
-        if size != fixed: raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
+        if size != fixed:
+            raise ModelError(f"{architecture} takes {fixed} px images only, not {size}; set {keys} to {fixed}.")
         return
-    need = -(-_weights_min_size(architecture) // getattr(model, 'input_reduction', 1))  # a small-input stem downsamples less
-    if size < need: raise ModelError(f"{architecture} needs images of at least {need} px, not {size}; set {keys} to {need} or more.")
+    need = -(
+        -_weights_min_size(architecture) // getattr(model, 'input_reduction', 1)
+    )  # a small-input stem downsamples less
+    if size < need:
+        raise ModelError(
+            f"{architecture} needs images of at least {need} px, not {size}; set {keys} to {need} or more."
+        )
+
 
 def weight_names(architecture: str) -> list:
     "`DEFAULT` and the torchvision weights names of `architecture`; none for custom models."
-    if architecture in MODELS: return []
-    try: return ['DEFAULT'] + [w.name for w in torchvision.models.get_model_weights(architecture)]
-    except ValueError: return []
+    if architecture in MODELS:
+        return []
+    try:
+        return ['DEFAULT'] + [w.name for w in torchvision.models.get_model_weights(architecture)]
+    except ValueError:
+        return []
+
 
 def weights_preprocessing(architecture: str, weights) -> dict:
     "`{'mean', 'std', 'crop'}` of torchvision pretrained `weights` for `architecture` (their evaluation crop size), or None for other weights."
-    if weights is None or architecture not in torchvision_models(): return None
+    if weights is None or architecture not in torchvision_models():
+        return None
     w = _weights_of_file(architecture, weights) if _is_path(weights) else _weights_enum(architecture, weights)
-    if w is None: return None
+    if w is None:
+        return None
     t = w.transforms()
     return {'mean': list(t.mean), 'std': list(t.std), 'crop': t.crop_size[0]}
 
@@ -279,21 +410,26 @@ def head_names(model: nn.Module) -> list:
     "Names of the head modules: the final layer and any auxiliary heads."
     return [_final_layer_name(model)] + [a for a in AUX_HEADS if _has_module(model, a)]
 
+
 def _in_head(name: str, heads) -> bool:
     return any(name == h or name.startswith(h + '.') for h in heads)
+
 
 def split_parameters(model: nn.Module) -> tuple:
     "(backbone parameters, head parameters) of `model`."
     heads = head_names(model)
     backbone, head = [], []
-    for n, p in model.named_parameters(): (head if _in_head(n, heads) else backbone).append(p)
+    for n, p in model.named_parameters():
+        (head if _in_head(n, heads) else backbone).append(p)
     return backbone, head
 
 # %% ../nbs/02_models.ipynb #143544d6
 def freeze_backbone(model: nn.Module, frozen: bool = True) -> nn.Module:
     "Stop (or restart) gradients for every parameter outside the head."
-    for p in split_parameters(model)[0]: p.requires_grad_(not frozen)
+    for p in split_parameters(model)[0]:
+        p.requires_grad_(not frozen)
     return model
+
 
 def set_train_mode(model: nn.Module, backbone_frozen: bool = False) -> nn.Module:
     "`model.train()`, with a frozen backbone's batch-norm layers left in eval mode."
@@ -301,22 +437,32 @@ def set_train_mode(model: nn.Module, backbone_frozen: bool = False) -> nn.Module
     if backbone_frozen:
         heads = head_names(model)
         for n, mod in model.named_modules():
-            if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not _in_head(n, heads): mod.eval()
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm) and not _in_head(n, heads):
+                mod.eval()
     return model
 
 # %% ../nbs/02_models.ipynb #11c0f980
 def model_summary(model: nn.Module, input_size: int, in_channels: int = 3) -> dict:
     "Total and trainable parameters, input size, and forward FLOPs per image of `model`."
     from torch.utils.flop_counter import FlopCounterMode
+
     p = next(model.parameters())
     was_training = model.training
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad(): model.eval()(torch.zeros(1, in_channels, input_size, input_size, device=p.device, dtype=p.dtype))
+    with counter, torch.no_grad():
+        model.eval()(torch.zeros(1, in_channels, input_size, input_size, device=p.device, dtype=p.dtype))
     model.train(was_training)
-    return {'params': sum(q.numel() for q in model.parameters()), 'trainable': sum(q.numel() for q in model.parameters() if q.requires_grad),
-            'input_size': [in_channels, input_size, input_size], 'flops_per_image': counter.get_total_flops()}
+    return {
+        'params': sum(q.numel() for q in model.parameters()),
+        'trainable': sum(q.numel() for q in model.parameters() if q.requires_grad),
+        'input_size': [in_channels, input_size, input_size],
+        'flops_per_image': counter.get_total_flops(),
+    }
+
 
 def format_summary(s: dict) -> str:
     "One line for the log."
-    return (f"{s['params']:,} parameters ({s['trainable']:,} trainable), input {'x'.join(map(str, s['input_size']))}, "
-            f"{s['flops_per_image'] / 1e6:,.1f} MFLOPs per image")
+    return (
+        f"{s['params']:,} parameters ({s['trainable']:,} trainable), input {'x'.join(map(str, s['input_size']))}, "
+        f"{s['flops_per_image'] / 1e6:,.1f} MFLOPs per image"
+    )

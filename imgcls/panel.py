@@ -16,75 +16,147 @@ from .runtime import USER_ERRORS
 from .train import Throttle
 from .runs import COLUMNS, TABLE_COLUMNS, RunsError, list_runs, format_value, compare
 from .rundir import RunDir
-from .tune import (TUNE_CHOICES, Study, TrialInterrupted, work, make_storage, trials_html, best_html, state_counts, format_metric,
-                         format_params, _absolute_imports)
-from .audit import (DECISIONS, KINDS, ISSUES, PLAN, CV, DECISIONS_CSV, AuditError, KFoldStopped, audit, audit_dir, kfold_dir, read_issues,
-                          read_decisions, record_decision, reliability_note, summarize)
+from imgcls.tune import (
+    TUNE_CHOICES,
+    Study,
+    TrialInterrupted,
+    work,
+    make_storage,
+    trials_html,
+    best_html,
+    state_counts,
+    format_metric,
+    format_params,
+    _absolute_imports,
+)
+from imgcls.audit import (
+    DECISIONS,
+    KINDS,
+    ISSUES,
+    PLAN,
+    CV,
+    DECISIONS_CSV,
+    AuditError,
+    KFoldStopped,
+    audit,
+    audit_dir,
+    kfold_dir,
+    read_issues,
+    read_decisions,
+    record_decision,
+    reliability_note,
+    summarize,
+)
 from .widgets import BackgroundWork, LogArea, PredictPanel, TrainingPanel, message_html
 
 # %% ../nbs/12_panel.ipynb #6f62b1b0
 def _image_html(path, css: str, width: int = 360) -> str:
-    return f'<img class="{css}" width="{width}" src="data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode()}">' if Path(path).is_file() else ''
+    return (
+        f'<img class="{css}" width="{width}" src="data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode()}">'
+        if Path(path).is_file()
+        else ''
+    )
+
 
 def run_details_html(run_dir) -> str:
     "A run's confusion matrix (test if evaluated, else val) and its classification reports, as HTML."
     rd, parts = RunDir(run_dir), []
     for split in ('test', 'val'):
         img = _image_html(rd.plot(f'confusion_matrix_{split}'), 'imgcls-runs-confusion')
-        if img: parts.append(f'<b>Confusion matrix ({split})</b><br>{img}'); break
+        if img:
+            parts.append(f'<b>Confusion matrix ({split})</b><br>{img}')
+            break
     for split in ('test', 'val', 'train'):
         rep = rd.report(split)
-        if rep.is_file(): parts.append(f'<details{" open" if not parts[1:] else ""}><summary>Report ({split})</summary><pre>{html.escape(rep.read_text())}</pre></details>')
+        if rep.is_file():
+            parts.append(
+                f'<details{" open" if not parts[1:] else ""}><summary>Report ({split})</summary><pre>{html.escape(rep.read_text())}</pre></details>'
+            )
     return ''.join(parts) or f'<i>{html.escape(rd.name)} has no reports yet.</i>'
 
-TABLE_CSS = ('<style>.imgcls-runs-table{border-collapse:collapse;font-size:12px}'
-             '.imgcls-runs-table th,.imgcls-runs-table td{padding:3px 10px;text-align:left;white-space:nowrap;border-bottom:1px solid #ddd}'
-             '.imgcls-runs-table td.num{text-align:right;font-variant-numeric:tabular-nums}.imgcls-runs-table td.col-changes{white-space:normal}</style>')
+
+TABLE_CSS = (
+    '<style>.imgcls-runs-table{border-collapse:collapse;font-size:12px}'
+    '.imgcls-runs-table th,.imgcls-runs-table td{padding:3px 10px;text-align:left;white-space:nowrap;border-bottom:1px solid #ddd}'
+    '.imgcls-runs-table td.num{text-align:right;font-variant-numeric:tabular-nums}.imgcls-runs-table td.col-changes{white-space:normal}</style>'
+)
 NUMERIC = ('epochs', 'best_epoch', 'val_acc', 'val_loss', 'test_acc', 'train_time')
+
 
 def leaderboard_html(df) -> str:
     "The `list_runs` rows as an HTML table with padded cells, one `<tr data-run=NAME>` per run."
     cols = [c for c in TABLE_COLUMNS if c != 'started']
     head = ''.join(f'<th>{c}</th>' for c in cols)
     cell = lambda c, v: f'<td class="col-{c}{" num" if c in NUMERIC else ""}">{html.escape(format_value(c, v))}</td>'
-    body = ''.join(f'<tr data-run="{html.escape(r["name"])}">' + ''.join(cell(c, r[c]) for c in cols) + '</tr>' for r in df.to_dict('records'))
+    body = ''.join(
+        f'<tr data-run="{html.escape(r["name"])}">' + ''.join(cell(c, r[c]) for c in cols) + '</tr>'
+        for r in df.to_dict('records')
+    )
     return f'{TABLE_CSS}<table class="imgcls-runs-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
 
 class RunsBrowser:
     "Runs under `runs_dir`: a sortable leaderboard; pick several to compare, one for its confusion matrix, reports and a Predict box."
+
     def __init__(self, runs_dir='runs', refresh: float = 5.0):
         self.runs_dir, self.df, self.refresh_seconds = Path(runs_dir), None, refresh
-        self.sort = widgets.Dropdown(options=[c for c in COLUMNS if c not in ('resume', 'reason', 'path')], value='val_acc', description='Sort by')
+        self.sort = widgets.Dropdown(
+            options=[c for c in COLUMNS if c not in ('resume', 'reason', 'path')],
+            value='val_acc',
+            description='Sort by',
+        )
         self.filter = widgets.Text(description='Filter', placeholder='architecture=resnet*')
         self.board, self.message = widgets.HTML(), widgets.HTML()
         self.pick = widgets.SelectMultiple(description='Runs', rows=8, layout={'width': '520px'})
         self.comparison, self.details = widgets.HTML(), widgets.HTML()
         self.predictor = PredictPanel()
-        for w, css in ((self.sort, 'sort'), (self.filter, 'filter'), (self.board, 'board'), (self.pick, 'pick'), (self.comparison, 'compare'),
-                       (self.details, 'details'), (self.message, 'message')): w.add_class(f'imgcls-runs-{css}')
-        self.sort.observe(lambda _: self.refresh(), 'value'); self.filter.observe(lambda _: self.refresh(), 'value')
+        for w, css in (
+            (self.sort, 'sort'),
+            (self.filter, 'filter'),
+            (self.board, 'board'),
+            (self.pick, 'pick'),
+            (self.comparison, 'compare'),
+            (self.details, 'details'),
+            (self.message, 'message'),
+        ):
+            w.add_class(f'imgcls-runs-{css}')
+        self.sort.observe(lambda _: self.refresh(), 'value')
+        self.filter.observe(lambda _: self.refresh(), 'value')
         self.pick.observe(lambda _: self.show_picked(), 'value')
         self.single = widgets.VBox([self.details, self.predictor.box])
-        self.ui = widgets.VBox([widgets.HBox([self.sort, self.filter]), self.message, self.board, self.pick, self.comparison, self.single])
+        self.ui = widgets.VBox(
+            [widgets.HBox([self.sort, self.filter]), self.message, self.board, self.pick, self.comparison, self.single]
+        )
         self.ui.add_class('imgcls-runs')
         self._stop, self._lock = threading.Event(), threading.Lock()
         self.refresh()
-        if refresh: threading.Thread(target=self._poll, name='imgcls-runs-refresh', daemon=True).start()
+        if refresh:
+            threading.Thread(target=self._poll, name='imgcls-runs-refresh', daemon=True).start()
 
-    def _repr_mimebundle_(self, **kw): return self.ui._repr_mimebundle_(**kw)
-    def close(self): self._stop.set()
+    def _repr_mimebundle_(self, **kw):
+        return self.ui._repr_mimebundle_(**kw)
+
+    def close(self):
+        self._stop.set()
 
     def refresh(self):
         "Read the runs again and redraw the leaderboard (and the picked runs when they changed)."
-        with self._lock: self._refresh()
+        with self._lock:
+            self._refresh()
 
     def _refresh(self):
-        try: df = list_runs(self.runs_dir, self.sort.value, [self.filter.value.strip()] if '=' in self.filter.value else ())
-        except RunsError as e: self.message.value = f'<span style="color:#b00020">{html.escape(str(e), quote=False)}</span>'; return
+        try:
+            df = list_runs(
+                self.runs_dir, self.sort.value, [self.filter.value.strip()] if '=' in self.filter.value else ()
+            )
+        except RunsError as e:
+            self.message.value = f'<span style="color:#b00020">{html.escape(str(e), quote=False)}</span>'
+            return
         self.message.value = ''
         changed = self.df is None or not df.equals(self.df)
         self.df = df
-        if not changed: return
+        if not changed:
+            return
         self.board.value = leaderboard_html(df)
         keep = self.pick.value
         self.pick.options = [(f'{n} [{s}]', n) for n, s in zip(df.name, df.status)]
@@ -93,15 +165,22 @@ class RunsBrowser:
 
     def _poll(self):
         while not self._stop.wait(self.refresh_seconds):
-            try: self.refresh()
-            except Exception as e: self.message.value = f'<span style="color:#b00020">Refresh failed: {html.escape(repr(e), quote=False)}</span>'  # keep polling
+            try:
+                self.refresh()
+            except Exception as e:
+                self.message.value = f'<span style="color:#b00020">Refresh failed: {html.escape(repr(e), quote=False)}</span>'  # keep polling
 
     def show_picked(self):
         "Several runs picked: their curves and config difference. One: its confusion matrix, reports and Predict box."
-        if self.df is None: return  # no runs folder yet
+        if self.df is None:
+            return  # no runs folder yet
         names = [n for n in self.pick.value if n in set(self.df.name)]
-        paths = [str(self.runs_dir/n) for n in names]
-        readable = [p for p, s in zip(paths, self.df.set_index('name').loc[names, 'status']) if s != 'unreadable'] if names else []
+        paths = [str(self.runs_dir / n) for n in names]
+        readable = (
+            [p for p, s in zip(paths, self.df.set_index('name').loc[names, 'status']) if s != 'unreadable']
+            if names
+            else []
+        )
         self.comparison.value = compare(readable)._repr_html_() if readable else ''
         self.single.layout.display = None if len(readable) == 1 else 'none'
         if len(readable) == 1:
@@ -112,9 +191,11 @@ class RunsBrowser:
 def runs_tab(panel) -> RunsBrowser:
     "The panel's Runs tab: a `RunsBrowser` of the panel's runs folder that follows the folder setting."
     browser = RunsBrowser(panel.settings.folder('output.runs_dir'))
+
     def follow(change):
         browser.runs_dir = panel.settings.folder('output.runs_dir')
         browser.refresh()
+
     panel.settings['output.runs_dir'].observe(follow, 'value')
     return browser
 
@@ -122,46 +203,76 @@ def runs_tab(panel) -> RunsBrowser:
 def _image_widget(path, width: int = 96) -> widgets.Widget:
     "A file shown as an image widget `width` px wide, its aspect ratio kept (its bytes as they are: PNG, JPEG, GIF, WebP, ...), or a note when it is gone."
     p = Path(path)
-    if not p.is_file(): return widgets.HTML(f'<i>missing: {p.name}</i>')
-    return widgets.Image(value=p.read_bytes(), format=p.suffix.lstrip('.').lower().replace('jpg', 'jpeg'),
-                         layout={'width': f'{width}px', 'height': 'auto', 'object_fit': 'contain', 'align_self': 'flex-start'})  # not stretched to the row's height
+    if not p.is_file():
+        return widgets.HTML(f'<i>missing: {p.name}</i>')
+    return widgets.Image(
+        value=p.read_bytes(),
+        format=p.suffix.lstrip('.').lower().replace('jpg', 'jpeg'),
+        layout={'width': f'{width}px', 'height': 'auto', 'object_fit': 'contain', 'align_self': 'flex-start'},
+    )  # not stretched to the row's height
+
 
 class CleanerItem:
     "One finding's row: image(s), labels, and the decision buttons, wired to record every change."
+
     def __init__(self, cleaner, finding: dict, decided: dict = None):
         self.cleaner, self.finding = cleaner, finding
         f = finding
-        info = f"<b>{f['kind']}</b> {f['score']:.3f}<br>given <b>{f['given_label']}</b>" + (f"<br>suggested <b>{f['suggested_label']}</b>" if f['suggested_label'] else '')
+        info = f"<b>{f['kind']}</b> {f['score']:.3f}<br>given <b>{f['given_label']}</b>" + (
+            f"<br>suggested <b>{f['suggested_label']}</b>" if f['suggested_label'] else ''
+        )
         info += f"<br><small>{Path(f['path']).parent.name}/{Path(f['path']).name}</small>"
         images = [_image_widget(f['path'])] + ([_image_widget(f['related_path'])] if f['related_path'] else [])
-        self.choice = widgets.ToggleButtons(options=list(DECISIONS), value=decided['decision'] if decided else None, style={'button_width': '96px'})  # room for 'quarantine'
-        default = (decided or {}).get('label') or (f['suggested_label'] if f['suggested_label'] in cleaner.classes else f['given_label'])
-        self.label = widgets.Dropdown(options=cleaner.classes, value=default if default in cleaner.classes else None, layout={'width': '110px'})
-        self.choice.observe(self.record, 'value'); self.label.observe(self.record, 'value')
-        self.box = widgets.HBox([*images, widgets.HTML(info, layout={'width': '190px'}), widgets.VBox([self.choice, self.label])])
+        self.choice = widgets.ToggleButtons(
+            options=list(DECISIONS), value=decided['decision'] if decided else None, style={'button_width': '96px'}
+        )  # room for 'quarantine'
+        default = (decided or {}).get('label') or (
+            f['suggested_label'] if f['suggested_label'] in cleaner.classes else f['given_label']
+        )
+        self.label = widgets.Dropdown(
+            options=cleaner.classes, value=default if default in cleaner.classes else None, layout={'width': '110px'}
+        )
+        self.choice.observe(self.record, 'value')
+        self.label.observe(self.record, 'value')
+        self.box = widgets.HBox(
+            [*images, widgets.HTML(info, layout={'width': '190px'}), widgets.VBox([self.choice, self.label])]
+        )
         self.box.add_class('imgcls-cleaner-item')
 
     def record(self, change=None):
         "Write this row's decision now (nothing while no button is picked)."
-        if self.choice.value is None: return
-        if self.choice.value == 'relabel' and self.label.value is None: return
+        if self.choice.value is None:
+            return
+        if self.choice.value == 'relabel' and self.label.value is None:
+            return
         self.cleaner.decide(self.finding['path'], self.choice.value, self.label.value or '')
 
 # %% ../nbs/12_panel.ipynb #67576367
 class Cleaner:
     "Pages of an audit's findings with keep / relabel / quarantine per item; each decision is written to `decisions.csv` as it is made."
+
     def __init__(self, run, page_size: int = 8, kind: str = 'all'):
         self.folder = audit_dir(run)
-        self.findings = read_issues(self.folder/ISSUES)
-        self.classes = json.loads((self.folder.parent/PLAN).read_text())['classes']
+        self.findings = read_issues(self.folder / ISSUES)
+        self.classes = json.loads((self.folder.parent / PLAN).read_text())['classes']
         present = [k for k in KINDS if any(f['kind'] == k for f in self.findings)]
-        self.kind = widgets.Dropdown(options=['all', *present], value=kind if kind in present else 'all', description='findings', layout={'width': '240px'})
+        self.kind = widgets.Dropdown(
+            options=['all', *present],
+            value=kind if kind in present else 'all',
+            description='findings',
+            layout={'width': '240px'},
+        )
         self.page_size = page_size
         self.page = widgets.BoundedIntText(value=1, min=1, max=1, description='page', layout={'width': '150px'})
-        self.prev, self.next = widgets.Button(description='◀', layout={'width': '40px'}), widgets.Button(description='▶', layout={'width': '40px'})
+        self.prev, self.next = (
+            widgets.Button(description='◀', layout={'width': '40px'}),
+            widgets.Button(description='▶', layout={'width': '40px'}),
+        )
         self.status, self.rows = widgets.HTML(), widgets.VBox()
-        self.prev.on_click(lambda _: self.turn(-1)); self.next.on_click(lambda _: self.turn(1))
-        self.kind.observe(self._filter_changed, 'value'); self.page.observe(lambda _: self.show(), 'value')
+        self.prev.on_click(lambda _: self.turn(-1))
+        self.next.on_click(lambda _: self.turn(1))
+        self.kind.observe(self._filter_changed, 'value')
+        self.page.observe(lambda _: self.show(), 'value')
         self.ui = widgets.VBox([widgets.HBox([self.kind, self.prev, self.page, self.next, self.status]), self.rows])
         self.ui.add_class('imgcls-cleaner')
         self.show()
@@ -181,35 +292,49 @@ class Cleaner:
         self.page.value = min(max(1, self.page.value + step), self.page.max)
 
     def _filter_changed(self, change):
-        if self.page.value != 1: self.page.value = 1  # shows the page
-        else: self.show()
+        if self.page.value != 1:
+            self.page.value = 1  # shows the page
+        else:
+            self.show()
 
     def show(self):
         "Rebuild the rows of the current page from `decisions.csv`."
         shown, decided = self.visible, read_decisions(self.folder)
         self.page.max = max(1, math.ceil(len(shown) / self.page_size))
         start = (self.page.value - 1) * self.page_size
-        self.items = [CleanerItem(self, f, decided.get(f['path'])) for f in shown[start:start + self.page_size]]
+        self.items = [CleanerItem(self, f, decided.get(f['path'])) for f in shown[start : start + self.page_size]]
         self.rows.children = [i.box for i in self.items]
         self._count()
 
     def _count(self):
         n = len(read_decisions(self.folder))
-        self.status.value = f'{len(self.visible)} findings, page {self.page.value}/{self.page.max}; {n} decided ({self.folder/DECISIONS_CSV})'
+        self.status.value = f'{len(self.visible)} findings, page {self.page.value}/{self.page.max}; {n} decided ({self.folder / DECISIONS_CSV})'
 
-    def _repr_mimebundle_(self, **kw): return self.ui._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        return self.ui._repr_mimebundle_(**kw)
 
 # %% ../nbs/12_panel.ipynb #b760c08c
-TUNABLE = {'optimizer.lr': '1e-4..1e-1 log', 'training.batch_size': '32, 64, 128', 'model.architecture': 'simple_cnn, tiny_net',
-           'optimizer.weight_decay': '1e-6..1e-2 log', 'model.dropout': '0.0..0.5', 'transforms.preset': 'none, light, strong'}  # the Tune tab's rows and their starting ranges
+TUNABLE = {
+    'optimizer.lr': '1e-4..1e-1 log',
+    'training.batch_size': '32, 64, 128',
+    'model.architecture': 'simple_cnn, tiny_net',
+    'optimizer.weight_decay': '1e-6..1e-2 log',
+    'model.dropout': '0.0..0.5',
+    'transforms.preset': 'none, light, strong',
+}  # the Tune tab's rows and their starting ranges
+
 
 def _scalar(text: str):
     "A number when `text` reads as one (`1e-4` too), else its YAML value."
     import yaml
+
     for kind in (int, float):
-        try: return kind(text)
-        except ValueError: pass
+        try:
+            return kind(text)
+        except ValueError:
+            pass
     return yaml.safe_load(text)
+
 
 def parse_space(key: str, text: str) -> dict:
     "A `tune.space` entry from the panel's text: `low..high` (add `log` for a log scale) or comma-separated choices."
@@ -221,21 +346,53 @@ def parse_space(key: str, text: str) -> dict:
         return {'type': typ, 'low': low, 'high': high, 'log': scale.strip() == 'log'}
     return {'type': 'categorical', 'choices': [_scalar(v.strip()) for v in text.split(',') if v.strip()]}
 
+
 class TunePanel:
     "The panel's Tune tab: tick the settings to search and give their ranges or choices, set the trials, Start/Stop, and watch the trials and the best one."
+
     def __init__(self, panel):
-        self.panel, self.thread, self.training, self.trial, self.sweep, self.stopping = panel, None, None, None, None, False
+        self.panel, self.thread, self.training, self.trial, self.sweep, self.stopping = (
+            panel,
+            None,
+            None,
+            None,
+            None,
+            False,
+        )
         self.study = widgets.Text(value='sweep', description='study')
         self.trials = widgets.BoundedIntText(value=10, min=1, max=10_000, description='trials')
         self.pruner = widgets.Dropdown(options=TUNE_CHOICES['pruner'], value='median', description='pruner')
-        self.rows = {k: (widgets.Checkbox(value=k == 'optimizer.lr', description=k, indent=False), widgets.Text(value=v)) for k, v in TUNABLE.items()}
-        self.start, self.stop = widgets.Button(description='Start', button_style='primary'), widgets.Button(description='Stop', disabled=True)
+        self.rows = {
+            k: (widgets.Checkbox(value=k == 'optimizer.lr', description=k, indent=False), widgets.Text(value=v))
+            for k, v in TUNABLE.items()
+        }
+        self.start, self.stop = (
+            widgets.Button(description='Start', button_style='primary'),
+            widgets.Button(description='Stop', disabled=True),
+        )
         self.plan, self.status, self.best, self.board = (widgets.HTML() for _ in range(4))
-        self.start.on_click(lambda _: self.run()); self.stop.on_click(lambda _: self.request_stop())
-        for w in (self.trials, self.pruner, panel.train['training.num_epochs'], panel.train.config_path): w.observe(self.show_plan, 'value')
-        self.ui = widgets.VBox([widgets.HBox([self.study, self.trials, self.pruner]), *(widgets.HBox(r) for r in self.rows.values()),
-                                self.plan, widgets.HBox([self.start, self.stop]), self.status, self.best, self.board])
-        for w, name in ((self.ui, 'tune'), (self.trials, 'tune-trials'), (self.start, 'tune-start'), (self.status, 'tune-status'), (self.best, 'tune-best')):
+        self.start.on_click(lambda _: self.run())
+        self.stop.on_click(lambda _: self.request_stop())
+        for w in (self.trials, self.pruner, panel.train['training.num_epochs'], panel.train.config_path):
+            w.observe(self.show_plan, 'value')
+        self.ui = widgets.VBox(
+            [
+                widgets.HBox([self.study, self.trials, self.pruner]),
+                *(widgets.HBox(r) for r in self.rows.values()),
+                self.plan,
+                widgets.HBox([self.start, self.stop]),
+                self.status,
+                self.best,
+                self.board,
+            ]
+        )
+        for w, name in (
+            (self.ui, 'tune'),
+            (self.trials, 'tune-trials'),
+            (self.start, 'tune-start'),
+            (self.status, 'tune-status'),
+            (self.best, 'tune-best'),
+        ):
             w.add_class(f'imgcls-{name}')  # for browser tests and scripts/screenshots.py
         self.show_plan()
 
@@ -243,16 +400,20 @@ class TunePanel:
         "The epochs each trial trains, and where that number comes from: the Train tab, the config file or the packaged defaults."
         train = self.panel.train
         n = train['training.num_epochs'].value
-        if any(o.startswith('training.num_epochs=') for o in train.overrides()): return n, 'the Train tab'
-        if train.config_file and OmegaConf.select(load_yaml(train.config_file), 'training.num_epochs') is not None: return n, str(train.config_file)
+        if any(o.startswith('training.num_epochs=') for o in train.overrides()):
+            return n, 'the Train tab'
+        if train.config_file and OmegaConf.select(load_yaml(train.config_file), 'training.num_epochs') is not None:
+            return n, str(train.config_file)
         return n, 'the packaged defaults'
 
     def show_plan(self, change=None):
         "Say what Start runs: how many trials, and how many epochs each trains (from where)."
         n, source = self.epochs()
         pruned = '' if self.pruner.value == 'none' else f', fewer when the {self.pruner.value} pruner stops it early'
-        self.plan.value = (f'{self.trials.value} trials; each trial trains {n} epoch{"s" * (n != 1)} '
-                           f'(<code>training.num_epochs</code> from {html.escape(source)}){pruned}.')
+        self.plan.value = (
+            f'{self.trials.value} trials; each trial trains {n} epoch{"s" * (n != 1)} '
+            f'(<code>training.num_epochs</code> from {html.escape(source)}){pruned}.'
+        )
 
     def section(self) -> dict:
         "The `tune:` section the tab describes."
@@ -264,12 +425,14 @@ class TunePanel:
         source = self.panel.train.config_file
         data = _absolute_imports(load_yaml(source), Path(source).parent) if source else OmegaConf.create({})
         data.tune = self.section()
-        path = Path(folder)/'tune.yaml'
+        path = Path(folder) / 'tune.yaml'
         OmegaConf.save(data, path)
         return path
 
     def load_study(self):
-        return optuna.load_study(study_name=self.sweep.tune.study, storage=make_storage(self.sweep.storage, self.sweep.tune.heartbeat))
+        return optuna.load_study(
+            study_name=self.sweep.tune.study, storage=make_storage(self.sweep.storage, self.sweep.tune.heartbeat)
+        )
 
     def refresh(self, **kw):
         "Show the study's trials."
@@ -278,7 +441,11 @@ class TunePanel:
     def show_trial(self, training, epoch: int = 0, metrics=None, **kw):
         "Say which trial trains, with what, and how far it is; refresh the table."
         metric, n = self.sweep.tune.metric, training.cfg.training.num_epochs
-        where = f'epoch {epoch}/{n}, {metric} {format_metric(metrics[metric])}' if metrics else f'{n} epoch{"s" * (n != 1)} to train'
+        where = (
+            f'epoch {epoch}/{n}, {metric} {format_metric(metrics[metric])}'
+            if metrics
+            else f'{n} epoch{"s" * (n != 1)} to train'
+        )
         self.status.value = f'Study {html.escape(self.sweep.tune.study)}: trial {self.trial.number} ({html.escape(format_params(self.trial.params))}): {where}'
         self.refresh()
 
@@ -286,20 +453,27 @@ class TunePanel:
         self.training, self.trial = training, trial
         training.on('on_epoch_end', self.show_trial)
         self.show_trial(training)
-        if self.stopping: training.request_stop()
+        if self.stopping:
+            training.request_stop()
 
     def run(self, wait: bool = False):
         "Start the study in a thread (with `wait`, return when it ends)."
         train, self.best.value = self.panel.train, ''
         source = f"the Tune tab ({train.config_file or 'the packaged defaults'} and the Train tab's settings)"
-        with tempfile.TemporaryDirectory(prefix='imgcls-tune-') as d:  # the study keeps its own copy, runs/<study>/study.yaml
-            try: self.sweep = Study(self.config_file(d), train.overrides(), source=source)
-            except ConfigError as e: self.status.value = f'<b>error:</b> {html.escape(str(e))}'; return
+        with tempfile.TemporaryDirectory(
+            prefix='imgcls-tune-'
+        ) as d:  # the study keeps its own copy, runs/<study>/study.yaml
+            try:
+                self.sweep = Study(self.config_file(d), train.overrides(), source=source)
+            except ConfigError as e:
+                self.status.value = f'<b>error:</b> {html.escape(str(e))}'
+                return
         self.stopping, self.start.disabled, self.stop.disabled = False, True, False
         self.status.value = f'Study {html.escape(self.sweep.tune.study)} starting in {html.escape(str(self.sweep.dir))}'
         self.thread = threading.Thread(target=self._work, daemon=True)
         self.thread.start()
-        if wait: self.thread.join()
+        if wait:
+            self.thread.join()
 
     def _work(self):
         name = html.escape(self.sweep.tune.study)
@@ -307,15 +481,22 @@ class TunePanel:
             work(self.sweep, self.sweep.tune.seed, self.watch, lambda: self.stopping)
             study = self.load_study()
             self.status.value = f'Study {name} {"stopped" if self.stopping else "finished"} ({state_counts(study)}); its runs are in {html.escape(str(self.sweep.dir))}'
-        except TrialInterrupted as e: self.status.value = f'Study {name} stopped ({html.escape(str(e))}); Start continues it, resuming that trial.'
-        except USER_ERRORS as e: self.status.value = f'Study {name} stopped: {html.escape(str(e))}'
-        except Exception as e: self.status.value = f'Study {name} failed: {type(e).__name__}: {html.escape(str(e))}'
+        except TrialInterrupted as e:
+            self.status.value = (
+                f'Study {name} stopped ({html.escape(str(e))}); Start continues it, resuming that trial.'
+            )
+        except USER_ERRORS as e:
+            self.status.value = f'Study {name} stopped: {html.escape(str(e))}'
+        except Exception as e:
+            self.status.value = f'Study {name} failed: {type(e).__name__}: {html.escape(str(e))}'
         finally:
-            self.show_results(); self.start.disabled, self.stop.disabled = False, True
+            self.show_results()
+            self.start.disabled, self.stop.disabled = False, True
 
     def show_results(self):
         "Show the trials and the best one (when the study exists)."
-        if not (self.sweep.dir/'study.db').exists() and self.sweep.storage.startswith('sqlite'): return
+        if not (self.sweep.dir / 'study.db').exists() and self.sweep.storage.startswith('sqlite'):
+            return
         study = self.load_study()
         self.board.value = trials_html(study, self.sweep.tune.metric, self.sweep.cfg.training.num_epochs)
         self.best.value = best_html(self.sweep, study)
@@ -323,8 +504,8 @@ class TunePanel:
     def request_stop(self):
         "Stop the running trial cleanly (it is queued again, so Start continues the study) and start no more."
         self.stopping = True
-        if self.training is not None: self.training.request_stop()
-
+        if self.training is not None:
+            self.training.request_stop()
 
 # %% ../nbs/12_panel.ipynb #25b1221f
 def tune_tab(panel) -> TunePanel:
@@ -337,6 +518,7 @@ def _fold_of(training) -> int:
     "The fold a k-fold's `Training` trains (its folder is `fold_<k>`)."
     return int(training.run_dir.name.rpartition('_')[2])
 
+
 class AuditTab(BackgroundWork):
     "The panel's Audit tab: audit the panel's data folder (Start, with progress, and Stop) or open an audit, then its summary and `Cleaner`."
 
@@ -345,22 +527,62 @@ class AuditTab(BackgroundWork):
         self.stopping, self.fold_count, self.due = False, 0, Throttle(0.3)
         field = {'style': {'description_width': '110px'}, 'layout': {'width': '220px'}}  # room for 'Epochs per fold'
         self.folds = widgets.BoundedIntText(value=5, min=2, max=100, description='Folds', **field)
-        self.epochs = widgets.BoundedIntText(value=panel.train['training.num_epochs'].value, min=1, max=100_000, description='Epochs per fold', **field)
+        self.epochs = widgets.BoundedIntText(
+            value=panel.train['training.num_epochs'].value, min=1, max=100_000, description='Epochs per fold', **field
+        )
         self.start_button = widgets.Button(description='Start', button_style='success', icon='play')
         self.stop_button = widgets.Button(description='Stop', button_style='danger', icon='stop', disabled=True)
         self.progress = widgets.IntProgress(min=0, max=1, layout={'width': '280px'})
-        self.run = widgets.Text(placeholder='runs/<name> (the folder imgcls audit made)', description='Audit folder', style={'description_width': '110px'}, layout={'width': '535px'})
+        self.run = widgets.Text(
+            placeholder='runs/<name> (the folder imgcls audit made)',
+            description='Audit folder',
+            style={'description_width': '110px'},
+            layout={'width': '535px'},
+        )
         self.open_button = widgets.Button(description='Open', icon='folder-open')
-        self.status, self.message, self.summary, self.area, self.log = widgets.HTML(), widgets.HTML(), widgets.HTML(), widgets.VBox(), LogArea()
-        self.start_button.on_click(lambda _: self.start()); self.stop_button.on_click(lambda _: self.stop()); self.open_button.on_click(lambda _: self.open())
-        for w, name in ((self.folds, 'folds'), (self.epochs, 'epochs'), (self.start_button, 'start'), (self.stop_button, 'stop'), (self.progress, 'progress'),
-                        (self.status, 'status'), (self.run, 'run'), (self.open_button, 'open'), (self.message, 'message'), (self.summary, 'summary')): w.add_class(f'imgcls-audit-{name}')
-        intro = widgets.HTML("<b>Audit</b> the data folder above: a k-fold with the Train tab's model and settings, then label issues, duplicates, leaks and outliers")
-        self.ui = widgets.VBox([intro, widgets.HBox([self.folds, self.epochs]),
-                                widgets.HBox([self.start_button, self.stop_button, self.progress, self.status], layout={'align_items': 'center'}),
-                                widgets.HBox([self.run, self.open_button]), self.message, self.summary, self.area, self.log.widget])
+        self.status, self.message, self.summary, self.area, self.log = (
+            widgets.HTML(),
+            widgets.HTML(),
+            widgets.HTML(),
+            widgets.VBox(),
+            LogArea(),
+        )
+        self.start_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.open_button.on_click(lambda _: self.open())
+        for w, name in (
+            (self.folds, 'folds'),
+            (self.epochs, 'epochs'),
+            (self.start_button, 'start'),
+            (self.stop_button, 'stop'),
+            (self.progress, 'progress'),
+            (self.status, 'status'),
+            (self.run, 'run'),
+            (self.open_button, 'open'),
+            (self.message, 'message'),
+            (self.summary, 'summary'),
+        ):
+            w.add_class(f'imgcls-audit-{name}')
+        intro = widgets.HTML(
+            "<b>Audit</b> the data folder above: a k-fold with the Train tab's model and settings, then label issues, duplicates, leaks and outliers"
+        )
+        self.ui = widgets.VBox(
+            [
+                intro,
+                widgets.HBox([self.folds, self.epochs]),
+                widgets.HBox(
+                    [self.start_button, self.stop_button, self.progress, self.status], layout={'align_items': 'center'}
+                ),
+                widgets.HBox([self.run, self.open_button]),
+                self.message,
+                self.summary,
+                self.area,
+                self.log.widget,
+            ]
+        )
 
-    def _say(self, text: str, kind: str = 'error'): self.message.value = message_html(text, kind)
+    def _say(self, text: str, kind: str = 'error'):
+        self.message.value = message_html(text, kind)
 
     def _set_running(self, running: bool):
         self.start_button.disabled = self.open_button.disabled = running
@@ -370,88 +592,128 @@ class AuditTab(BackgroundWork):
 @patch
 def start(self: AuditTab) -> bool:
     "Audit the panel's data folder in a background thread (the Train tab's settings, this tab's folds and epochs), then open it; False while one runs."
-    if self.running: return False
+    if self.running:
+        return False
     train = self.panel.train
-    config_file, overrides = train.config_file, train.overrides({**train.values(), 'training.num_epochs': self.epochs.value})
+    config_file, overrides = (
+        train.config_file,
+        train.overrides({**train.values(), 'training.num_epochs': self.epochs.value}),
+    )
     self.fold_count, self.stopping, self.training = self.folds.value, False, None
-    self.progress.value, self.progress.bar_style, self.status.value, self.summary.value, self.area.children = 0, '', '', '', []
+    self.progress.value, self.progress.bar_style, self.status.value, self.summary.value, self.area.children = (
+        0,
+        '',
+        '',
+        '',
+        [],
+    )
     self._say('')
     self._background(lambda: self._audit(config_file, overrides), 'The audit')
     return True
 
+
 @patch
 def stop(self: AuditTab):
     "End the current fold at the end of its batch (it saves `last.pt`); Start with the same settings continues the k-fold."
-    if not self.running: return
+    if not self.running:
+        return
     self.stopping = True
-    if self.training is not None: self.training.request_stop()
+    if self.training is not None:
+        self.training.request_stop()
     self._say('Stopping at the end of this batch...', 'info')
+
 
 @patch
 def _audit(self: AuditTab, config_file, overrides):
     "The work of `start`: the audit with this tab's progress, then its cleaner; a stop or a refused request as a message."
     events = {e: getattr(self, f'_{e}') for e in ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')}
-    try: out = audit(config_file, overrides, self.fold_count, **events)
+    try:
+        out = audit(config_file, overrides, self.fold_count, **events)
     except KFoldStopped:
         self.progress.bar_style = 'warning'
-        return self._say(f'Stopped. Start with the same settings continues the k-fold in {kfold_dir(config_file, overrides)}.', 'info')
+        return self._say(
+            f'Stopped. Start with the same settings continues the k-fold in {kfold_dir(config_file, overrides)}.',
+            'info',
+        )
     except AuditError as e:
         self.progress.bar_style = 'danger'
         return self._say(str(e))
     self.progress.bar_style, self.progress.value = 'success', self.progress.max
-    self.status.value = f'done: {self.fold_count} folds trained and scored, findings in <code>{html.escape(str(out.absolute()))}</code>'
+    self.status.value = (
+        f'done: {self.fold_count} folds trained and scored, findings in <code>{html.escape(str(out.absolute()))}</code>'
+    )
     self.run_dir, self.run.value = out.parent, str(out.parent)
     self.open()
+
 
 @patch
 def _on_train_begin(self: AuditTab, training, **kw):
     self.training = training
-    if self.stopping: training.request_stop()  # Stop pressed between two folds
+    if self.stopping:
+        training.request_stop()  # Stop pressed between two folds
+
 
 @patch
 def _on_batch_end(self: AuditTab, training, epoch, batch, num_batches, **kw):
-    if not (self.due() or batch == num_batches): return
+    if not (self.due() or batch == num_batches):
+        return
     n, k = training.cfg.training.num_epochs, _fold_of(training)
     self.progress.max, self.progress.value = self.fold_count * n * num_batches, (k * n + epoch) * num_batches + batch
-    self.status.value = f'fold {k + 1}/{self.fold_count} &middot; epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches}'
+    self.status.value = (
+        f'fold {k + 1}/{self.fold_count} &middot; epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches}'
+    )
+
 
 @patch
 def _on_epoch_end(self: AuditTab, training, epoch, metrics, **kw):
-    self.status.value = (f'fold {_fold_of(training) + 1}/{self.fold_count} &middot; epoch {epoch}/{training.cfg.training.num_epochs}'
-                         f' &middot; val accuracy {metrics["val_acc"]:.2%}')
+    self.status.value = (
+        f'fold {_fold_of(training) + 1}/{self.fold_count} &middot; epoch {epoch}/{training.cfg.training.num_epochs}'
+        f' &middot; val accuracy {metrics["val_acc"]:.2%}'
+    )
+
 
 @patch
 def _on_train_end(self: AuditTab, training, **kw):
     last = _fold_of(training) + 1 == self.fold_count
-    self.status.value = f'fold {_fold_of(training) + 1}/{self.fold_count} trained; scoring its held-out images' + ('; then the search for duplicates and outliers' if last else '')
+    self.status.value = f'fold {_fold_of(training) + 1}/{self.fold_count} trained; scoring its held-out images' + (
+        '; then the search for duplicates and outliers' if last else ''
+    )
+
 
 @patch
 def open(self: AuditTab):
     "Show the summary and the cleaner of the audit in the folder typed; the summary warns when the findings are unreliable."
-    try: self.cleaner = Cleaner(self.run.value.strip())
+    try:
+        self.cleaner = Cleaner(self.run.value.strip())
     except AuditError as e:
         self.summary.value, self.area.children = '', []
         return self._say(str(e))
-    cv_file = self.cleaner.folder.parent/CV
+    cv_file = self.cleaner.folder.parent / CV
     cv = json.loads(cv_file.read_text()) if cv_file.is_file() else None
     self._say(reliability_note(cv))
-    self.summary.value = f'<pre style="margin:4px 0">{html.escape(summarize(self.cleaner.findings, cv, note=False))}</pre>'
+    self.summary.value = (
+        f'<pre style="margin:4px 0">{html.escape(summarize(self.cleaner.findings, cv, note=False))}</pre>'
+    )
     self.area.children = [self.cleaner.ui]
 
 # %% ../nbs/12_panel.ipynb #23df619a
 PANEL_TABS = {'Runs': runs_tab, 'Tune': tune_tab, 'Audit': AuditTab}  # title -> make(panel); a plugin adds its own
 
+
 class Panel:
     "The imgcls panel: the shared settings above tabs for training, predicting, and what other modules add."
+
     def __init__(self, config_file=None, every: int = 5):
         self.train = TrainingPanel(config_file, every)
         self.settings, self.predict = self.train.settings, self.train.predictor
         self.tabs = widgets.Tab()
         self.ui = widgets.VBox([self.settings.box, self.tabs])
-        self.ui.add_class('imgcls-panel'); self.tabs.add_class('imgcls-tabs')
+        self.ui.add_class('imgcls-panel')
+        self.tabs.add_class('imgcls-tabs')
         self.add_tab('Train', self.train)
         self.module_tabs = {title: make(self) for title, make in PANEL_TABS.items()}
-        for title, content in self.module_tabs.items(): self.add_tab(title, content)
+        for title, content in self.module_tabs.items():
+            self.add_tab(title, content)
         self.add_tab('Predict', self.predict)
 
     def add_tab(self, title: str, content, index: int = None) -> int:
@@ -459,13 +721,19 @@ class Panel:
         w = content if isinstance(content, widgets.Widget) else getattr(content, 'ui', None) or content.box
         children, titles = list(self.tabs.children), list(self.tabs.titles)
         index = len(children) if index is None else index
-        children.insert(index, w); titles.insert(index, title)
+        children.insert(index, w)
+        titles.insert(index, title)
         selected = self.tabs.selected_index
         self.tabs.children, self.tabs.titles = children, titles
         self.tabs.selected_index = 0 if selected is None else selected + (index <= selected and len(children) > 1)
         return index
 
     @property
-    def titles(self) -> list: return list(self.tabs.titles)
-    def select(self, title: str): self.tabs.selected_index = self.titles.index(title)
-    def _repr_mimebundle_(self, **kw): return self.ui._repr_mimebundle_(**kw)
+    def titles(self) -> list:
+        return list(self.tabs.titles)
+
+    def select(self, title: str):
+        self.tabs.selected_index = self.titles.index(title)
+
+    def _repr_mimebundle_(self, **kw):
+        return self.ui._repr_mimebundle_(**kw)

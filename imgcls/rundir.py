@@ -17,9 +17,14 @@ def atomic_write_text(path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.{threading.get_ident()}.tmp')
-    try: tmp.write_text(text); os.replace(tmp, path)
-    except BaseException: tmp.unlink(missing_ok=True); raise  # a full disk leaves no partial file
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise  # a full disk leaves no partial file
     return path
+
 
 def iso_time(t: float) -> str:
     "A timestamp as local ISO 8601 with the offset, to the second."
@@ -29,37 +34,59 @@ def iso_time(t: float) -> str:
 HEARTBEAT = 30.0  # seconds between refreshes of a running run's lock file
 MARKERS = ('config.yaml', 'summary.txt')  # a folder holding either is a run folder
 
+
 class RunDir:
     "A run folder: the paths of its files, and readers and writers of the small ones."
-    def __init__(self, path): self.path = Path(path)
-    def __repr__(self): return f'RunDir({str(self.path)!r})'
-    def __eq__(self, other): return isinstance(other, RunDir) and self.path == other.path
-    def __hash__(self): return hash(self.path)
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self):
+        return f'RunDir({str(self.path)!r})'
+
+    def __eq__(self, other):
+        return isinstance(other, RunDir) and self.path == other.path
+
+    def __hash__(self):
+        return hash(self.path)
+
     name = property(lambda self: self.path.name)
-    config = property(lambda self: self.path/'config.yaml')
-    config_json = property(lambda self: self.path/'config.json')
-    summary = property(lambda self: self.path/'summary.txt')
-    lock = property(lambda self: self.path/'lock.json')
-    manifest = property(lambda self: self.path/'data_manifest.csv')
-    logs = property(lambda self: self.path/'logs')
-    history = property(lambda self: self.logs/'history.csv')
-    train_log = property(lambda self: self.logs/'train.log')
-    inference_log = property(lambda self: self.logs/'inference.log')
-    plots = property(lambda self: self.path/'plots')
-    tensorboard = property(lambda self: self.path/'tensorboard')
-    weights = property(lambda self: self.path/'weights')
-    best = property(lambda self: self.weights/'best.pt')
-    last = property(lambda self: self.weights/'last.pt')
-    temperature = property(lambda self: self.weights/'temperature.json')
-    metrics = property(lambda self: self.path/'metrics')
+    config = property(lambda self: self.path / 'config.yaml')
+    config_json = property(lambda self: self.path / 'config.json')
+    summary = property(lambda self: self.path / 'summary.txt')
+    lock = property(lambda self: self.path / 'lock.json')
+    manifest = property(lambda self: self.path / 'data_manifest.csv')
+    logs = property(lambda self: self.path / 'logs')
+    history = property(lambda self: self.logs / 'history.csv')
+    train_log = property(lambda self: self.logs / 'train.log')
+    inference_log = property(lambda self: self.logs / 'inference.log')
+    plots = property(lambda self: self.path / 'plots')
+    tensorboard = property(lambda self: self.path / 'tensorboard')
+    weights = property(lambda self: self.path / 'weights')
+    best = property(lambda self: self.weights / 'best.pt')
+    last = property(lambda self: self.weights / 'last.pt')
+    temperature = property(lambda self: self.weights / 'temperature.json')
+    metrics = property(lambda self: self.path / 'metrics')
+
     def checkpoint(self, which: str) -> Path:
         "`best` or `last` as the path of that checkpoint; anything else is taken as a path."
-        return self.weights/f'{which}.pt' if which in ('best', 'last') else Path(which)
-    def split_metrics(self, split: str) -> Path: return self.metrics/f'{split}.json'
-    def report(self, split: str) -> Path: return self.logs/f'classification_report_{split}.txt'
-    def confusions(self, split: str) -> Path: return self.logs/f'most_confused_{split}.txt'
-    def calibration(self, split: str) -> Path: return self.logs/f'calibration_{split}.json'
-    def plot(self, name: str) -> Path: return self.plots/f'{name}.png'
+        return self.weights / f'{which}.pt' if which in ('best', 'last') else Path(which)
+
+    def split_metrics(self, split: str) -> Path:
+        return self.metrics / f'{split}.json'
+
+    def report(self, split: str) -> Path:
+        return self.logs / f'classification_report_{split}.txt'
+
+    def confusions(self, split: str) -> Path:
+        return self.logs / f'most_confused_{split}.txt'
+
+    def calibration(self, split: str) -> Path:
+        return self.logs / f'calibration_{split}.json'
+
+    def plot(self, name: str) -> Path:
+        return self.plots / f'{name}.png'
+
     def saved_manifest(self) -> Path:
         "The manifest saved in the run, or None when its splits came straight from the data folders."
         return self.manifest if self.manifest.is_file() else None
@@ -70,11 +97,12 @@ def create_run_dir(runs_dir, name: str) -> Path:
     runs_dir = Path(runs_dir)
     runs_dir.mkdir(parents=True, exist_ok=True)
     for i in range(1, 100_000):
-        path = runs_dir/(name if i == 1 else f'{name}_{i}')
+        path = runs_dir / (name if i == 1 else f'{name}_{i}')
         try:
             path.mkdir()
             return path
-        except FileExistsError: continue
+        except FileExistsError:
+            continue
     raise RuntimeError(f'No free run folder name for {name!r} in {runs_dir}')
 
 # %% ../nbs/00a_rundir.ipynb #6f780fd5
@@ -82,13 +110,18 @@ def check_runs_dir(runs_dir) -> Path:
     "Create `runs_dir` when missing and check that it is writable; `ConfigError` names the problem otherwise."
     path = Path(runs_dir).expanduser()
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing).")
+        raise ConfigError(
+            f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing)."
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path): pass
+        with tempfile.TemporaryFile(dir=path):
+            pass
     except OSError as e:
-        raise ConfigError(f"Cannot write run folders into output.runs_dir={runs_dir} ({e.strerror or e}). "
-                          "Set output.runs_dir to a writable folder.") from None
+        raise ConfigError(
+            f"Cannot write run folders into output.runs_dir={runs_dir} ({e.strerror or e}). "
+            "Set output.runs_dir to a writable folder."
+        ) from None
     return path
 
 # %% ../nbs/00a_rundir.ipynb #7bf21ccd
@@ -99,12 +132,15 @@ def write_config(self: RunDir, cfg: DictConfig) -> Path:
     atomic_write_text(self.config_json, json.dumps(flatten(OmegaConf.to_container(cfg)), indent=0))
     return self.config
 
+
 @patch
 def read_flat_config(self: RunDir) -> dict:
     "The run's config as `{dotted key: value}`: `config.json`, or `config.yaml` in folders older than it."
-    if self.config_json.is_file(): flat = json.loads(self.config_json.read_text())
+    if self.config_json.is_file():
+        flat = json.loads(self.config_json.read_text())
     else:
         import yaml
+
         flat = flatten(yaml.load(self.config.read_text(), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader)) or {})
     if 'model.architecture' not in flat or 'training.num_epochs' not in flat:
         raise ValueError(f'{self.config.name} is not an imgcls config (no model.architecture or training.num_epochs)')
@@ -116,69 +152,112 @@ def write_summary(self: RunDir, fields: dict) -> Path:
     "Write `fields` as the `key: value` lines of `summary.txt`, atomically."
     return atomic_write_text(self.summary, ''.join(f'{k}: {v}\n' for k, v in fields.items()))
 
+
 @patch
 def read_summary(self: RunDir) -> dict:
     "The `key: value` lines of `summary.txt` (empty when there is none)."
-    if not self.summary.is_file(): return {}
+    if not self.summary.is_file():
+        return {}
     return dict(line.split(': ', 1) for line in self.summary.read_text().splitlines() if ': ' in line)
+
 
 @patch
 def write_history(self: RunDir, rows: list) -> Path:
     "Write the per-epoch `rows` to `logs/history.csv`, atomically."
     out = io.StringIO()
     w = csv.DictWriter(out, list(dict.fromkeys(k for row in rows for k in row)), lineterminator='\n')
-    w.writeheader(); w.writerows(rows)
+    w.writeheader()
+    w.writerows(rows)
     return atomic_write_text(self.history, out.getvalue())
 
+
 def _number(s: str):
-    if s == '': return None
-    try: return int(s)
-    except ValueError: return float(s)
+    if s == '':
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        return float(s)
+
 
 @patch
 def read_history(self: RunDir, columns=None) -> list:
     "The rows of `logs/history.csv` with numbers parsed (only `columns` when given: KeyError if one is missing); [] when none."
-    if not self.history.is_file(): return []
-    with open(self.history, newline='') as f: rows = list(csv.DictReader(f))
-    if columns is None: return [{k: _number(v) for k, v in row.items()} for row in rows]
+    if not self.history.is_file():
+        return []
+    with open(self.history, newline='') as f:
+        rows = list(csv.DictReader(f))
+    if columns is None:
+        return [{k: _number(v) for k, v in row.items()} for row in rows]
     missing = [c for c in columns if rows and c not in rows[0]]
-    if missing: raise KeyError(missing[0])
+    if missing:
+        raise KeyError(missing[0])
     return [{c: _number(row[c]) for c in columns} for row in rows]
+
 
 @patch
 def write_metrics(self: RunDir, split: str, metrics: dict, **about) -> Path:
     "Record the evaluation of `split` (`metrics`, and `about`: checkpoint, epoch, ...) in `metrics/<split>.json`."
-    return atomic_write_text(self.split_metrics(split), json.dumps({'split': split, **about, 'written': iso_time(time.time()), **metrics}, indent=1))
+    return atomic_write_text(
+        self.split_metrics(split),
+        json.dumps({'split': split, **about, 'written': iso_time(time.time()), **metrics}, indent=1),
+    )
+
 
 _LOGGED_EVAL = r'on {split} \((\d+) images\): loss (\S+) acc ([0-9.]+)'  # the line `imgcls infer` logs
+
 
 @patch
 def read_metrics(self: RunDir, split: str) -> dict:
     "The latest recorded evaluation of `split`, or {} when there is none."
     path = self.split_metrics(split)
-    if path.is_file(): return json.loads(path.read_text())
+    if path.is_file():
+        return json.loads(path.read_text())
     return self._logged_metrics(split) if not self.metrics.exists() else {}
+
 
 @patch
 def _logged_metrics(self: RunDir, split: str) -> dict:
     "A folder written before `metrics/` existed: the last evaluation of `split` in `logs/inference.log`, or {}."
-    hits = re.findall(_LOGGED_EVAL.format(split=re.escape(split)), self.inference_log.read_text()) if self.inference_log.is_file() else []
-    if not hits: return {}
+    hits = (
+        re.findall(_LOGGED_EVAL.format(split=re.escape(split)), self.inference_log.read_text())
+        if self.inference_log.is_file()
+        else []
+    )
+    if not hits:
+        return {}
     images, loss, acc = hits[-1]
-    return {'split': split, 'images': int(images), 'loss': float(loss), 'acc': float(acc), 'source': 'logs/inference.log'}
+    return {
+        'split': split,
+        'images': int(images),
+        'loss': float(loss),
+        'acc': float(acc),
+        'source': 'logs/inference.log',
+    }
 
 # %% ../nbs/00a_rundir.ipynb #d5e3cc3b
 @patch
 def save_temperature(self: RunDir, temperature: float, epoch: int, checkpoint: str = 'best.pt') -> Path:
     "Record the softmax `temperature` fitted for `checkpoint` (saved at `epoch`)."
-    return atomic_write_text(self.temperature, json.dumps({'temperature': temperature, 'checkpoint': checkpoint, 'epoch': epoch, 'fitted_on': 'val'}, indent=2))
+    return atomic_write_text(
+        self.temperature,
+        json.dumps(
+            {'temperature': temperature, 'checkpoint': checkpoint, 'epoch': epoch, 'fitted_on': 'val'}, indent=2
+        ),
+    )
+
 
 @patch
 def read_temperature(self: RunDir, checkpoint, epoch: int) -> float:
     "The temperature fitted for `checkpoint` (a path) at `epoch`, or 1.0 when none was."
-    if not self.temperature.is_file(): return 1.0
+    if not self.temperature.is_file():
+        return 1.0
     rec, checkpoint = json.loads(self.temperature.read_text()), Path(checkpoint)
-    same = checkpoint.name == rec['checkpoint'] and checkpoint.parent.resolve() == self.weights.resolve() and epoch == rec['epoch']
+    same = (
+        checkpoint.name == rec['checkpoint']
+        and checkpoint.parent.resolve() == self.weights.resolve()
+        and epoch == rec['epoch']
+    )
     return float(rec['temperature']) if same else 1.0
 
 # %% ../nbs/00a_rundir.ipynb #f986a45d
@@ -188,30 +267,44 @@ def write_lock(self: RunDir, heartbeat: float = HEARTBEAT) -> Path:
     info = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': iso_time(time.time()), 'heartbeat': heartbeat}
     return atomic_write_text(self.lock, json.dumps(info))
 
+
 def pid_alive(pid: int) -> bool:
     "Whether process `pid` exists on this host and is not a zombie."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError): return True  # no /proc (macOS): the signal check is all there is
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal check is all there is
+
 
 @patch
 def lock_alive(self: RunDir, now: float = None) -> bool:
     "Whether `lock.json` shows a live trainer: refreshed within 4 heartbeats and, on this host, held by a live PID."
-    try: age, info = (now or time.time()) - self.lock.stat().st_mtime, json.loads(self.lock.read_text())
-    except (OSError, ValueError): return False
-    if age > 4 * info.get('heartbeat', HEARTBEAT): return False
+    try:
+        age, info = (now or time.time()) - self.lock.stat().st_mtime, json.loads(self.lock.read_text())
+    except (OSError, ValueError):
+        return False
+    if age > 4 * info.get('heartbeat', HEARTBEAT):
+        return False
     return info.get('host') != socket.gethostname() or pid_alive(int(info.get('pid', -1)))
+
 
 @patch
 def status(self: RunDir, summary: dict = None) -> str:
     "The status the folder records; `running` becomes `interrupted` when no live process holds its lock."
     summary = self.read_summary() if summary is None else summary
     recorded = summary.get('status', 'running')  # no summary yet: the run was just created
-    if recorded == 'completed' and 'early stopped' in summary: return 'early-stopped'
-    if recorded != 'running': return recorded
+    if recorded == 'completed' and 'early stopped' in summary:
+        return 'early-stopped'
+    if recorded != 'running':
+        return recorded
     return 'running' if self.lock_alive() else 'interrupted'
+
 
 @patch
 def resume_command(self: RunDir) -> str:

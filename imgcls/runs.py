@@ -19,41 +19,76 @@ class RunsError(ValueError):
     "A runs folder, run name, sort key or filter that cannot be used; the message says what to give instead."
 
 # %% ../nbs/07_runs.ipynb #faa67eff
-KFOLD_PLAN, KFOLD_OWN = 'kfold.json', ('audit', 'folds')  # a k-fold folder holds its plan, a run per fold, and these folders of its own
+KFOLD_PLAN, KFOLD_OWN = (
+    'kfold.json',
+    ('audit', 'folds'),
+)  # a k-fold folder holds its plan, a run per fold, and these folders of its own
+
 
 def find_runs(runs_dir) -> tuple:
     "The run folders under `runs_dir` (at any depth, with the fold runs of a k-fold), and the folders that hold no run at all."
-    try: entries = sorted(os.scandir(runs_dir), key=lambda e: e.name)
-    except OSError: return [], [Path(runs_dir)]
+    try:
+        entries = sorted(os.scandir(runs_dir), key=lambda e: e.name)
+    except OSError:
+        return [], [Path(runs_dir)]
     names = {e.name for e in entries}
     is_run, is_kfold = not names.isdisjoint(MARKERS), KFOLD_PLAN in names
-    if is_run and not is_kfold: return [Path(runs_dir)], []
+    if is_run and not is_kfold:
+        return [Path(runs_dir)], []
     runs, empty = [Path(runs_dir)] if is_run else [], []
     for e in entries:
-        if e.name.startswith('.') or not e.is_dir() or (is_kfold and e.name in KFOLD_OWN): continue
+        if e.name.startswith('.') or not e.is_dir() or (is_kfold and e.name in KFOLD_OWN):
+            continue
         r, x = find_runs(e.path)
-        if r: runs += r; empty += x
-        elif not is_run: empty.append(Path(e.path))  # a run's own folders (logs, weights) are not foreign
+        if r:
+            runs += r
+            empty += x
+        elif not is_run:
+            empty.append(Path(e.path))  # a run's own folders (logs, weights) are not foreign
     return runs, empty
 
 # %% ../nbs/07_runs.ipynb #f39e95bf
-COLUMNS = ('name', 'status', 'architecture', 'changes', 'epochs', 'planned_epochs', 'best_epoch', 'val_acc', 'val_loss', 'test_acc',
-           'train_time', 'started', 'finished', 'resume', 'path', 'reason')
+COLUMNS = (
+    'name',
+    'status',
+    'architecture',
+    'changes',
+    'epochs',
+    'planned_epochs',
+    'best_epoch',
+    'val_acc',
+    'val_loss',
+    'test_acc',
+    'train_time',
+    'started',
+    'finished',
+    'resume',
+    'path',
+    'reason',
+)
+
 
 def _blank(v) -> bool:
     "None, NaN or pandas' NA."
     import pandas as pd
+
     return v is None or (not isinstance(v, (list, dict, str)) and bool(pd.isna(v)))
+
 
 def _show(v) -> str:
     return Path(v).name if isinstance(v, str) and '/' in v else 'null' if _blank(v) else str(v)
 
+
 def unreadable_reason(e: Exception) -> str:
     "Why a run folder's files could not be read, in one line."
-    if isinstance(e, FileNotFoundError): return f'{Path(e.filename).name} is missing'
-    if isinstance(e, yaml.YAMLError): return f'config.yaml is not valid YAML: {str(e).splitlines()[0]}'
-    if isinstance(e, KeyError): return f'logs/history.csv has no column {e}'
+    if isinstance(e, FileNotFoundError):
+        return f'{Path(e.filename).name} is missing'
+    if isinstance(e, yaml.YAMLError):
+        return f'config.yaml is not valid YAML: {str(e).splitlines()[0]}'
+    if isinstance(e, KeyError):
+        return f'logs/history.csv has no column {e}'
     return str(e).splitlines()[0]
+
 
 def read_run(run_dir, runs_dir=None, defaults: dict = None) -> dict:
     "One leaderboard row for `run_dir`, from its small files only; `unreadable` with the reason when they cannot be read."
@@ -63,65 +98,131 @@ def read_run(run_dir, runs_dir=None, defaults: dict = None) -> dict:
     try:
         cfg, summary = rd.read_flat_config(), rd.read_summary()
         monitor = cfg.get('training.monitor', 'val_acc')
-        best = history_summary(rd.read_history(tuple(dict.fromkeys(('epoch', 'val_acc', 'val_loss', 'seconds', monitor)))),
-                               monitor, cfg.get('training.early_stopping.min_delta') or 0.0)
+        best = history_summary(
+            rd.read_history(tuple(dict.fromkeys(('epoch', 'val_acc', 'val_loss', 'seconds', monitor)))),
+            monitor,
+            cfg.get('training.early_stopping.min_delta') or 0.0,
+        )
         test = rd.read_metrics('test')
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
         return {**row, 'status': 'unreadable', 'reason': unreadable_reason(e)}
     status = rd.status(summary)
-    changes = config_changes({k: v for k, v in cfg.items() if k != 'model.architecture'}, default_values() if defaults is None else defaults)
+    changes = config_changes(
+        {k: v for k, v in cfg.items() if k != 'model.architecture'}, default_values() if defaults is None else defaults
+    )
     resumable = status in ('interrupted', 'stopped') and rd.last.is_file()
-    return {**row, 'status': status, 'architecture': cfg.get('model.architecture'), 'changes': ' '.join(f'{k}={_show(v)}' for k, v in changes.items()),
-            'epochs': best['epochs'], 'planned_epochs': cfg.get('training.num_epochs'), 'best_epoch': best['best_epoch'],
-            'val_acc': best['val_acc'], 'val_loss': best['val_loss'], 'test_acc': test.get('acc'), 'train_time': best['train_time'],
-            'started': summary.get('started'), 'finished': summary.get('finished'), 'resume': rd.resume_command() if resumable else None}
+    return {
+        **row,
+        'status': status,
+        'architecture': cfg.get('model.architecture'),
+        'changes': ' '.join(f'{k}={_show(v)}' for k, v in changes.items()),
+        'epochs': best['epochs'],
+        'planned_epochs': cfg.get('training.num_epochs'),
+        'best_epoch': best['best_epoch'],
+        'val_acc': best['val_acc'],
+        'val_loss': best['val_loss'],
+        'test_acc': test.get('acc'),
+        'train_time': best['train_time'],
+        'started': summary.get('started'),
+        'finished': summary.get('finished'),
+        'resume': rd.resume_command() if resumable else None,
+    }
 
 # %% ../nbs/07_runs.ipynb #76675a6a
 INTEGER_COLUMNS = ('epochs', 'planned_epochs', 'best_epoch')
-ASCENDING = ('name', 'status', 'architecture', 'changes', 'val_loss', 'train_time', 'started', 'finished', 'path')  # the rest: best first
+ASCENDING = (
+    'name',
+    'status',
+    'architecture',
+    'changes',
+    'val_loss',
+    'train_time',
+    'started',
+    'finished',
+    'path',
+)  # the rest: best first
+
 
 def filter_runs(df, filters=()):
     "The rows of `df` matching every `column=pattern` in `filters` (shell-style wildcards, as in `architecture=resnet*`)."
     for f in filters:
         col, sep, pattern = f.partition('=')
-        if not sep: raise RunsError(f"Filter {f!r} is not of the form column=pattern (e.g. architecture=resnet*).")
-        if col not in df.columns: raise RunsError(f"Cannot filter on {col!r}: choose one of {', '.join(df.columns)}.")
+        if not sep:
+            raise RunsError(f"Filter {f!r} is not of the form column=pattern (e.g. architecture=resnet*).")
+        if col not in df.columns:
+            raise RunsError(f"Cannot filter on {col!r}: choose one of {', '.join(df.columns)}.")
         df = df[[fnmatch.fnmatchcase(_show(v), pattern) for v in df[col]]]
     return df
 
+
 def sort_runs(df, by: str = 'val_acc'):
     "`df` sorted by column `by`: best first for scores and epochs, A-Z for text, shortest first for loss and time; blanks last."
-    if by not in df.columns: raise RunsError(f"Cannot sort by {by!r}: choose one of {', '.join(df.columns)}.")
+    if by not in df.columns:
+        raise RunsError(f"Cannot sort by {by!r}: choose one of {', '.join(df.columns)}.")
     return df.sort_values(by, ascending=by in ASCENDING, na_position='last', kind='stable')
+
 
 def list_runs(runs_dir='runs', sort: str = None, filters=()):
     "A pandas DataFrame with one row per run folder under `runs_dir` (searched recursively); folders that hold no run are `unreadable`."
     import pandas as pd
+
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir(): raise RunsError(f"No runs folder {runs_dir}/. Train a run with `imgcls train`, or name the folder that holds your runs.")
+    if not runs_dir.is_dir():
+        raise RunsError(
+            f"No runs folder {runs_dir}/. Train a run with `imgcls train`, or name the folder that holds your runs."
+        )
     runs, foreign = find_runs(runs_dir)
     defaults = default_values()
     rows = [read_run(r, runs_dir, defaults) for r in runs]
-    rows += [{'name': f.relative_to(runs_dir).as_posix(), 'path': str(f), 'status': 'unreadable',
-              'reason': 'not a run folder: no config.yaml or summary.txt inside'} for f in foreign if f != runs_dir]
-    df = pd.DataFrame(rows, columns=list(COLUMNS)).astype({c: 'Int64' for c in INTEGER_COLUMNS}).sort_values('name', kind='stable')
+    rows += [
+        {
+            'name': f.relative_to(runs_dir).as_posix(),
+            'path': str(f),
+            'status': 'unreadable',
+            'reason': 'not a run folder: no config.yaml or summary.txt inside',
+        }
+        for f in foreign
+        if f != runs_dir
+    ]
+    df = (
+        pd.DataFrame(rows, columns=list(COLUMNS))
+        .astype({c: 'Int64' for c in INTEGER_COLUMNS})
+        .sort_values('name', kind='stable')
+    )
     df = filter_runs(df, filters)
     return (sort_runs(df, sort) if sort else df).reset_index(drop=True)
 
 # %% ../nbs/07_runs.ipynb #7f0f4574
 def format_value(col: str, v) -> str:
     "A leaderboard value as text: scores to 4 places, times in seconds, blanks empty."
-    if _blank(v): return ''
+    if _blank(v):
+        return ''
     return f'{v:.4f}' if col in ('val_acc', 'val_loss', 'test_acc') else f'{v:.1f}s' if col == 'train_time' else str(v)
 
-TABLE_COLUMNS = ('name', 'status', 'architecture', 'epochs', 'best_epoch', 'val_acc', 'val_loss', 'test_acc', 'train_time', 'started', 'changes')
+
+TABLE_COLUMNS = (
+    'name',
+    'status',
+    'architecture',
+    'epochs',
+    'best_epoch',
+    'val_acc',
+    'val_loss',
+    'test_acc',
+    'train_time',
+    'started',
+    'changes',
+)
+
 
 def runs_table(df) -> str:
     "A plain-text leaderboard of `list_runs` rows, with the resume commands of interrupted runs and the reasons of unreadable ones."
-    if not len(df): return 'no runs'
+    if not len(df):
+        return 'no runs'
     t = df[list(TABLE_COLUMNS)].copy()
     t['epochs'] = ['' if _blank(p) else f'{e}/{p}' for e, p in zip(df.epochs, df.planned_epochs)]
-    for col in ('val_acc', 'val_loss', 'test_acc', 'train_time', 'best_epoch'): t[col] = [format_value(col, v) for v in df[col]]
+    for col in ('val_acc', 'val_loss', 'test_acc', 'train_time', 'best_epoch'):
+        t[col] = [format_value(col, v) for v in df[col]]
     t['started'] = [s[:16].replace('T', ' ') if isinstance(s, str) else '' for s in df.started]
     t = t.fillna('')
     notes = [f'{n}: {c}' for n, c in zip(df.name, df.resume) if isinstance(c, str)]
@@ -131,13 +232,18 @@ def runs_table(df) -> str:
 # %% ../nbs/07_runs.ipynb #7befaa7e
 def run_paths(runs, runs_dir='runs') -> list:
     "Run folders from `runs`: paths, names under `runs_dir`, or a `list_runs` DataFrame."
-    if hasattr(runs, 'columns'): return [Path(p) for p in runs['path']]
+    if hasattr(runs, 'columns'):
+        return [Path(p) for p in runs['path']]
     paths = []
-    for r in ([runs] if isinstance(runs, (str, Path)) else runs):
-        p = Path(r) if Path(r).is_dir() else Path(runs_dir)/r
-        if not RunDir(p).config.is_file(): raise RunsError(f"{r} is not a run folder (no config.yaml in {p}). Pass paths like runs/NAME, or names listed by `imgcls runs`.")
+    for r in [runs] if isinstance(runs, (str, Path)) else runs:
+        p = Path(r) if Path(r).is_dir() else Path(runs_dir) / r
+        if not RunDir(p).config.is_file():
+            raise RunsError(
+                f"{r} is not a run folder (no config.yaml in {p}). Pass paths like runs/NAME, or names listed by `imgcls runs`."
+            )
         paths.append(p)
     return paths
+
 
 def _label(p: Path, paths) -> str:
     "The shortest name that tells `p` apart: its folder name, or its path when two runs share a name."
@@ -145,12 +251,16 @@ def _label(p: Path, paths) -> str:
 
 # %% ../nbs/07_runs.ipynb #8697bb62
 def _flat_config(run_dir) -> dict:
-    try: return RunDir(run_dir).read_flat_config()
-    except (OSError, ValueError, yaml.YAMLError) as e: raise RunsError(f'{run_dir} cannot be compared: {unreadable_reason(e)}') from None
+    try:
+        return RunDir(run_dir).read_flat_config()
+    except (OSError, ValueError, yaml.YAMLError) as e:
+        raise RunsError(f'{run_dir} cannot be compared: {unreadable_reason(e)}') from None
+
 
 def config_diff(runs, runs_dir='runs'):
     "A DataFrame of the config keys whose values differ between `runs`: one row per key, one column per run."
     import pandas as pd
+
     paths = run_paths(runs, runs_dir)
     flat = {_label(p, paths): _flat_config(p) for p in paths}
     keys = list(dict.fromkeys(k for cfg in flat.values() for k in cfg))
@@ -163,24 +273,38 @@ def config_diff(runs, runs_dir='runs'):
 def history_frame(runs, runs_dir='runs'):
     "The per-epoch history of `runs` in long form: run, epoch, split (train/val), metric (loss/accuracy) and value."
     import pandas as pd
+
     paths, rows = run_paths(runs, runs_dir), []
     for p in paths:
         for r in RunDir(p).read_history():
             for split in ('train', 'val'):
                 for metric, key in (('loss', 'loss'), ('accuracy', 'acc')):
-                    rows.append({'run': _label(p, paths), 'epoch': r['epoch'], 'split': split, 'metric': metric, 'value': r[f'{split}_{key}']})
+                    rows.append(
+                        {
+                            'run': _label(p, paths),
+                            'epoch': r['epoch'],
+                            'split': split,
+                            'metric': metric,
+                            'value': r[f'{split}_{key}'],
+                        }
+                    )
     return pd.DataFrame(rows, columns=['run', 'epoch', 'split', 'metric', 'value'])
 
+
 RUN_MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*')
+
 
 def same_curves(df) -> dict:
     "{run: the earlier run with exactly the same curves} among the runs of a `history_frame`."
     first, same = {}, {}
     for run, part in df.groupby('run', sort=False):
         key = tuple(part[['epoch', 'split', 'metric', 'value']].itertuples(index=False, name=None))
-        if key in first: same[run] = first[key]
-        else: first[key] = run
+        if key in first:
+            same[run] = first[key]
+        else:
+            first[key] = run
     return same
+
 
 def plot_curves(runs, runs_dir='runs'):
     "Overlaid train (dashed) and val (solid) loss and accuracy per epoch of `runs`: a colour and marker per run; the legend names runs whose curves coincide."
@@ -188,10 +312,18 @@ def plot_curves(runs, runs_dir='runs'):
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
+
     df = history_frame(runs, runs_dir)
     names, same, colours = list(dict.fromkeys(df.run)), same_curves(df), colormaps['tab10'].colors
-    look = {run: dict(color=colours[i % 10], marker=RUN_MARKERS[i % len(RUN_MARKERS)], fillstyle='full' if i == 0 else 'none', markersize=6 if i == 0 else 10)
-            for i, run in enumerate(names)}  # larger hollow shapes around a filled one: all show where curves coincide
+    look = {
+        run: dict(
+            color=colours[i % 10],
+            marker=RUN_MARKERS[i % len(RUN_MARKERS)],
+            fillstyle='full' if i == 0 else 'none',
+            markersize=6 if i == 0 else 10,
+        )
+        for i, run in enumerate(names)
+    }  # larger hollow shapes around a filled one: all show where curves coincide
     fig = Figure(figsize=(10, 3.6), dpi=80, layout='constrained')
     for ax, metric in zip(fig.subplots(1, 2), ('loss', 'accuracy')):
         for run in names:
@@ -201,7 +333,10 @@ def plot_curves(runs, runs_dir='runs'):
         ax.set(title=metric, xlabel='epoch', ylabel=metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, even for a single one
     if names:
-        handles = [Line2D([], [], label=f'{run} (same curves as {same[run]})' if run in same else run, **look[run]) for run in names]
+        handles = [
+            Line2D([], [], label=f'{run} (same curves as {same[run]})' if run in same else run, **look[run])
+            for run in names
+        ]
         handles += [Line2D([], [], color='grey', ls=ls, label=split) for split, ls in (('val', '-'), ('train', '--'))]
         fig.legend(handles=handles, loc='outside right upper', frameon=False)
     return fig
@@ -209,15 +344,23 @@ def plot_curves(runs, runs_dir='runs'):
 # %% ../nbs/07_runs.ipynb #926b34cc
 class Comparison:
     "The config difference and the overlaid curves of some runs; shown inline in a notebook."
-    def __init__(self, config, figure): self.config, self.figure = config, figure
+
+    def __init__(self, config, figure):
+        self.config, self.figure = config, figure
+
     def png(self) -> bytes:
-        buf = io.BytesIO(); self.figure.savefig(buf, format='png'); return buf.getvalue()
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format='png')
+        return buf.getvalue()
+
     def _repr_html_(self) -> str:
         table = self.config.to_html() if len(self.config) else '<p>The configs are the same.</p>'
         return f'{table}<img src="data:image/png;base64,{base64.b64encode(self.png()).decode()}">'
 
+
 def compare(runs, save=None, runs_dir='runs') -> Comparison:
     "Compare `runs` (folders, names under `runs_dir`, or a `list_runs` DataFrame): config difference and curves; `save` writes the curves as PNG."
     res = Comparison(config_diff(runs, runs_dir), plot_curves(runs, runs_dir))
-    if save: Path(save).write_bytes(res.png())
+    if save:
+        Path(save).write_bytes(res.png())
     return res

@@ -21,43 +21,64 @@ from .metrics import write_split_report
 def resolve_device(name: str = 'auto') -> torch.device:
     "`auto` picks CUDA, then MPS, then the CPU; other names are checked to exist."
     if name == 'auto':
-        if torch.cuda.is_available(): return torch.device('cuda')
-        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
+        if torch.cuda.is_available():
+            return torch.device('cuda')
+        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():
+            return torch.device('mps')
         return torch.device('cpu')
-    try: dev = torch.device(name)
-    except RuntimeError: raise ConfigError(f"training.device={name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps.") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(
+            f"training.device={name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps."
+        ) from None
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     if dev.type == 'cuda' and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ConfigError(f"training.device={name} but this process sees {torch.cuda.device_count()} GPU(s); use cuda:0 to cuda:{torch.cuda.device_count() - 1}.")
+        raise ConfigError(
+            f"training.device={name} but this process sees {torch.cuda.device_count()} GPU(s); use cuda:0 to cuda:{torch.cuda.device_count() - 1}."
+        )
     return dev
 
 # %% ../nbs/04a_runtime.ipynb #d5f83732
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
-    try: return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    except AttributeError: return False
+    try:
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    except AttributeError:
+        return False
+
 
 def native_bf16(device: torch.device) -> bool:
     "Whether `device` computes bfloat16 natively (a GPU of compute capability 8.0 or newer, a CPU with AVX-512 BF16 or AMX); emulation does not count."
     if device.type == 'cuda':
-        with torch.cuda.device(device): return torch.cuda.is_bf16_supported(including_emulation=False)
+        with torch.cuda.device(device):
+            return torch.cuda.is_bf16_supported(including_emulation=False)
     return device.type == 'cpu' and cpu_has_bf16()
+
 
 def autocast_dtype(precision: str, device: torch.device, bf16: bool = None):
     "The autocast dtype for `training.precision` on `device` (whose native bf16 support is `bf16`, found when None), or None for fp32."
-    if precision == 'fp32': return None
+    if precision == 'fp32':
+        return None
     if precision == 'fp16':
-        if device.type != 'cuda': raise ConfigError(f"training.precision=fp16 needs CUDA (device is {device}); use bf16 or fp32.")
+        if device.type != 'cuda':
+            raise ConfigError(f"training.precision=fp16 needs CUDA (device is {device}); use bf16 or fp32.")
         return torch.float16
-    if device.type not in ('cuda', 'cpu'): return torch.bfloat16 if precision == 'bf16' else None
+    if device.type not in ('cuda', 'cpu'):
+        return torch.bfloat16 if precision == 'bf16' else None
     bf16 = native_bf16(device) if bf16 is None else bf16
     if precision == 'bf16':
         if device.type == 'cuda' and not bf16:
-            raise ConfigError(f"training.precision=bf16 but {torch.cuda.get_device_name(device) if torch.cuda.is_available() else device} has no native bfloat16 "
-                              "(it needs compute capability 8.0 or newer, e.g. A100, L4, H100; emulated bf16 is slow); use fp16 or auto.")
+            raise ConfigError(
+                f"training.precision=bf16 but {torch.cuda.get_device_name(device) if torch.cuda.is_available() else device} has no native bfloat16 "
+                "(it needs compute capability 8.0 or newer, e.g. A100, L4, H100; emulated bf16 is slow); use fp16 or auto."
+            )
         return torch.bfloat16
-    if device.type == 'cuda': return torch.bfloat16 if bf16 else torch.float16
+    if device.type == 'cuda':
+        return torch.bfloat16 if bf16 else torch.float16
     return torch.bfloat16 if bf16 else None
+
 
 def accumulator_dtype(device: torch.device) -> torch.dtype:
     "The dtype of running sums on `device`: float64, except on MPS, which has none."
@@ -67,6 +88,7 @@ def accumulator_dtype(device: torch.device) -> torch.dtype:
 @dataclass
 class EvalResult:
     "A model's results on one split: per sample (in the loader's order) its index in the split, true and predicted labels, loss, predicted-class probability, rank of the true class and logits (N, C); and the mean loss and accuracy."
+
     index: list
     y_true: list
     y_pred: list
@@ -76,13 +98,16 @@ class EvalResult:
     logits: torch.Tensor
     loss: float = field(init=False)
     acc: float = field(init=False)
+
     def __post_init__(self):
         n = len(self.y_true)
         self.loss = sum(self.losses) / n if n else 0.0
         self.acc = sum(a == b for a, b in zip(self.y_true, self.y_pred)) / n if n else 0.0
+
     def __getitem__(self, key: str):
         "A result by name, as registered metrics read it: `r['y_true']`."
         return getattr(self, key)
+
 
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> EvalResult:
@@ -91,47 +116,78 @@ def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_la
     ys, preds, losses, probs, ranks, logits = [], [], [], [], [], []
     for xb, yb in loader:
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-        if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None): out = model(xb).float()
+        if channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            out = model(xb).float()
         losses.append(nn.functional.cross_entropy(out, yb, reduction='none'))
         p, pred = out.softmax(1).max(1)
-        ys.append(yb); preds.append(pred); probs.append(p); ranks.append((out > out.gather(1, yb[:, None])).sum(1)); logits.append(out)
+        ys.append(yb)
+        preds.append(pred)
+        probs.append(p)
+        ranks.append((out > out.gather(1, yb[:, None])).sum(1))
+        logits.append(out)
     y, pred, loss, prob, rank = (torch.cat(v).cpu() if v else torch.zeros(0) for v in (ys, preds, losses, probs, ranks))
-    return EvalResult(list(loader.sampler), y.long().tolist(), pred.long().tolist(), loss.tolist(), prob.tolist(), rank.long().tolist(),
-                      torch.cat(logits).cpu() if logits else torch.zeros(0, 0))
+    return EvalResult(
+        list(loader.sampler),
+        y.long().tolist(),
+        pred.long().tolist(),
+        loss.tolist(),
+        prob.tolist(),
+        rank.long().tolist(),
+        torch.cat(logits).cpu() if logits else torch.zeros(0, 0),
+    )
+
 
 def write_eval_report(run_dir, split: str, result: EvalResult, dataset, classes) -> dict:
     "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
-    return write_split_report(run_dir, split, result['y_true'], result['y_pred'], classes,
-                              losses=result['losses'], probs=result['probs'], load_image=dataset.image)
+    return write_split_report(
+        run_dir,
+        split,
+        result['y_true'],
+        result['y_pred'],
+        classes,
+        losses=result['losses'],
+        probs=result['probs'],
+        load_image=dataset.image,
+    )
 
 # %% ../nbs/04a_runtime.ipynb #578a0579
 LOG_FORMAT = '%(asctime)s | %(levelname)-7s | %(message)s'
 logger = logging.getLogger('imgcls')
 
+
 def setup_console_logging(level=logging.INFO):
     "Log imgcls messages to the console, unless the `imgcls` logger already has a handler (yours, or an earlier call's)."
     import sys
+
     logger.setLevel(level)
     if not any(not isinstance(h, logging.FileHandler) for h in logger.handlers):
-        h = logging.StreamHandler(sys.stdout if 'ipykernel' in sys.modules else None); h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
+        h = logging.StreamHandler(sys.stdout if 'ipykernel' in sys.modules else None)
+        h.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
         logger.addHandler(h)
+
 
 class log_to_file:
     "Context manager: also log to `path` (appending) while inside."
-    def __init__(self, path): self.path = Path(path)
+
+    def __init__(self, path):
+        self.path = Path(path)
+
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handler = logging.FileHandler(self.path, mode='a', encoding='utf-8')
         self.handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(self.handler)
         return self
+
     def __exit__(self, *exc):
-        logger.removeHandler(self.handler); self.handler.close()
+        logger.removeHandler(self.handler)
+        self.handler.close()
 
 # %% ../nbs/04a_runtime.ipynb #28ab2ff6
 class DiskFullError(RuntimeError):
     "A write into the run folder failed for lack of space; the message names the file and the fix."
 
-USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError, DiskFullError)
 
+USER_ERRORS = (ConfigError, DataError, ModelError, CheckpointError, DiskFullError)

@@ -12,8 +12,10 @@ def quick_config(path, data_dir=None, runs_dir=None, extra: str = '', resize: in
     "Write a config for runs that take seconds to `path`: the digits (or `data_dir`) at `resize` px, no worker processes."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data_dir = write_digits(path.parent/'digits') if data_dir is None else data_dir
+    data_dir = write_digits(path.parent / 'digits') if data_dir is None else data_dir
     runs = f"output: {{runs_dir: {runs_dir}}}\n" if runs_dir is not None else ''
-    path.write_text(f"data: {{data_dir: {data_dir}, num_workers: 0}}\n{runs}"
-                    f"transforms: {{train: {{resize: {resize}}}, val: {{resize: {resize}}}, test: {{resize: {resize}}}}}\n{extra}")
+    path.write_text(
+        f"data: {{data_dir: {data_dir}, num_workers: 0}}\n{runs}"
+        f"transforms: {{train: {{resize: {resize}}}, val: {{resize: {resize}}}, test: {{resize: {resize}}}}}\n{extra}"
+    )
     return path

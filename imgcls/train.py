@@ -23,35 +23,102 @@ from torch import nn
 import torch.distributed as dist
 from omegaconf import OmegaConf, DictConfig
 from fastcore.basics import patch
-from .config import load_config, run_name, ConfigError, leaderboard_hparams, LOSSES, OPTIMIZERS, SCHEDULERS, register_loss, register_optimizer, register_scheduler
-from .data import DataError, SPLITS, apply_preset, find_data, build_data, check_num_classes, write_manifest, dataset_summary, class_weights, batch_mixer
-from .models import ModelError, build_model, check_input_size, split_parameters, freeze_backbone, set_train_mode, model_summary, format_summary, weights_preprocessing
-from .checkpointing import save_checkpoint, load_checkpoint, rng_state, set_rng_state, library_versions, check_compatible, CheckpointError
+from imgcls.config import (
+    load_config,
+    run_name,
+    ConfigError,
+    leaderboard_hparams,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    register_loss,
+    register_optimizer,
+    register_scheduler,
+)
+from imgcls.data import (
+    DataError,
+    SPLITS,
+    apply_preset,
+    find_data,
+    build_data,
+    check_num_classes,
+    write_manifest,
+    dataset_summary,
+    class_weights,
+    batch_mixer,
+)
+from imgcls.models import (
+    ModelError,
+    build_model,
+    check_input_size,
+    split_parameters,
+    freeze_backbone,
+    set_train_mode,
+    model_summary,
+    format_summary,
+    weights_preprocessing,
+)
+from imgcls.checkpointing import (
+    save_checkpoint,
+    load_checkpoint,
+    rng_state,
+    set_rng_state,
+    library_versions,
+    check_compatible,
+    CheckpointError,
+)
 from .rundir import RunDir, create_run_dir, check_runs_dir, iso_time, HEARTBEAT
-from .metrics import write_split_report, history_summary, compute_metrics, monitor_mode, fit_temperature, write_calibration_report
-from .runtime import (resolve_device, cpu_has_bf16, autocast_dtype, accumulator_dtype, evaluate_model, EvalResult, write_eval_report,
-                            logger, setup_console_logging, log_to_file, DiskFullError, USER_ERRORS)
+from imgcls.metrics import (
+    write_split_report,
+    history_summary,
+    compute_metrics,
+    monitor_mode,
+    fit_temperature,
+    write_calibration_report,
+)
+from imgcls.runtime import (
+    resolve_device,
+    cpu_has_bf16,
+    autocast_dtype,
+    accumulator_dtype,
+    evaluate_model,
+    EvalResult,
+    write_eval_report,
+    logger,
+    setup_console_logging,
+    log_to_file,
+    DiskFullError,
+    USER_ERRORS,
+)
 
 # %% ../nbs/05_train.ipynb #1343b51b
 def rank_seed(seed: int, rank: int = 0) -> int:
     "The seed of process `rank`: `seed` itself on rank 0, and on other ranks a distinct 32-bit seed derived from both."
     return seed if rank == 0 else int(np.random.SeedSequence([seed, rank]).generate_state(1)[0])
 
+
 def deterministic_cublas(cuda_started: bool = None) -> bool:
     "Set `CUBLAS_WORKSPACE_CONFIG`, which cuBLAS reads once, when CUDA starts; False (with a clear warning) when CUDA already started without it."
-    if os.environ.get('CUBLAS_WORKSPACE_CONFIG') in (':4096:8', ':16:8'): return True
+    if os.environ.get('CUBLAS_WORKSPACE_CONFIG') in (':4096:8', ':16:8'):
+        return True
     if torch.cuda.is_initialized() if cuda_started is None else cuda_started:
-        logging.getLogger('imgcls').warning("CUDA already started in this process without CUBLAS_WORKSPACE_CONFIG, so its matrix products cannot be made "
-                       "deterministic here: this run is NOT reproducible. Set os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8' "
-                       "before anything uses CUDA (e.g. at the top of the notebook, then restart the kernel), or use the imgcls command line.")
+        logging.getLogger('imgcls').warning(
+            "CUDA already started in this process without CUBLAS_WORKSPACE_CONFIG, so its matrix products cannot be made "
+            "deterministic here: this run is NOT reproducible. Set os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8' "
+            "before anything uses CUDA (e.g. at the top of the notebook, then restart the kernel), or use the imgcls command line."
+        )
         return False
     os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8'
     return True
 
+
 def seed_everything(seed: int, deterministic: bool = True):
     "Seed every RNG; with `deterministic`, make torch choose deterministic algorithms."
-    if deterministic: deterministic_cublas()  # before anything below could start CUDA
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    if deterministic:
+        deterministic_cublas()  # before anything below could start CUDA
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic
@@ -59,17 +126,27 @@ def seed_everything(seed: int, deterministic: bool = True):
 
 def cuda_ordinal(local_rank: int, device_count: int) -> int:
     "The GPU of process `local_rank` of a machine: its own when the process sees them all, the only one when each process sees one."
-    if device_count == 1: return 0
-    if local_rank < device_count: return local_rank
-    raise ConfigError(f"Process {local_rank} of this machine has no GPU of its own: {device_count} GPUs are visible. "
-                      f"Start at most {device_count} processes per machine (torchrun --nproc_per_node={device_count}).")
+    if device_count == 1:
+        return 0
+    if local_rank < device_count:
+        return local_rank
+    raise ConfigError(
+        f"Process {local_rank} of this machine has no GPU of its own: {device_count} GPUs are visible. "
+        f"Start at most {device_count} processes per machine (torchrun --nproc_per_node={device_count})."
+    )
 
 # %% ../nbs/05_train.ipynb #4dfd67b2
 def build_optimizer(model: nn.Module, ocfg) -> torch.optim.Optimizer:
     "The optimiser `optimizer.name` names in `OPTIMIZERS`, with head and backbone parameter groups."
     backbone, head = split_parameters(model)
-    groups = [g for g in ({'params': head, 'lr': ocfg.lr, 'name': 'head'},
-                          {'params': backbone, 'lr': ocfg.lr * ocfg.backbone_lr_factor, 'name': 'backbone'}) if g['params']]
+    groups = [
+        g
+        for g in (
+            {'params': head, 'lr': ocfg.lr, 'name': 'head'},
+            {'params': backbone, 'lr': ocfg.lr * ocfg.backbone_lr_factor, 'name': 'backbone'},
+        )
+        if g['params']
+    ]
     if ocfg.nesterov and (ocfg.name != 'sgd' or ocfg.momentum <= 0):
         raise ConfigError('optimizer.nesterov=true needs optimizer.name=sgd and optimizer.momentum > 0.')
     return OPTIMIZERS.lookup(ocfg.name)(groups, ocfg)
@@ -79,40 +156,61 @@ def _kwargs(section) -> dict:
     "A config section's `kwargs` as plain Python values."
     return OmegaConf.to_container(section.kwargs) if section.kwargs is not None else {}
 
+
 def _takes(cls, arg: str) -> bool:
     return arg in inspect.signature(cls).parameters
 
+
 def _torch_optimizer(cls):
     "A factory for the `torch.optim` class `cls`."
+
     def make(groups, ocfg):
-        kw = {'lr': ocfg.lr, **({'weight_decay': ocfg.weight_decay} if _takes(cls, 'weight_decay') else {}),
-              **({'momentum': ocfg.momentum} if cls in (torch.optim.SGD, torch.optim.RMSprop) else {}),
-              **({'nesterov': ocfg.nesterov} if cls is torch.optim.SGD else {}), **_kwargs(ocfg)}
-        try: return cls(groups, **kw)
-        except (TypeError, ValueError) as e: raise ConfigError(f"optimizer.name={ocfg.name}: {e}. Check optimizer.kwargs.") from None
+        kw = {
+            'lr': ocfg.lr,
+            **({'weight_decay': ocfg.weight_decay} if _takes(cls, 'weight_decay') else {}),
+            **({'momentum': ocfg.momentum} if cls in (torch.optim.SGD, torch.optim.RMSprop) else {}),
+            **({'nesterov': ocfg.nesterov} if cls is torch.optim.SGD else {}),
+            **_kwargs(ocfg),
+        }
+        try:
+            return cls(groups, **kw)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"optimizer.name={ocfg.name}: {e}. Check optimizer.kwargs.") from None
+
     make.__doc__ = f'`torch.optim.{cls.__name__}` with the config\'s lr, weight decay and kwargs.'
     return make
 
+
 for _name, _cls in vars(torch.optim).items():
-    if isinstance(_cls, type) and issubclass(_cls, torch.optim.Optimizer) and _cls is not torch.optim.Optimizer and _name != 'LBFGS':  # LBFGS needs a closure
+    if (
+        isinstance(_cls, type)
+        and issubclass(_cls, torch.optim.Optimizer)
+        and _cls is not torch.optim.Optimizer
+        and _name != 'LBFGS'
+    ):  # LBFGS needs a closure
         register_optimizer(_name.lower())(_torch_optimizer(_cls))
 
 # %% ../nbs/05_train.ipynb #d0d04e80
 def _lambda_schedule(optimizer, scfg, steps_per_epoch: int, rule):
     "A `LambdaLR` of `rule(step, epoch)` times a linear warm-up from a tenth of the rate over `scfg.warmup_epochs`."
     warm = scfg.warmup_epochs * steps_per_epoch
+
     def factor(step: int) -> float:  # a plain function: LambdaLR's state_dict leaves it out
         return (0.1 + 0.9 * step / warm if step < warm else 1.0) * rule(step, step // steps_per_epoch)
+
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
 
 def warmup_schedule(optimizer, scfg, steps_per_epoch: int):
     "Only the warm-up (the per-step part of `plateau`)."
     return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: 1.0)
 
+
 @register_scheduler('none')
 def constant_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     "The rate of the config (after the warm-up)."
     return warmup_schedule(optimizer, scfg, steps_per_epoch)
+
 
 @register_scheduler('step')
 def step_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
@@ -120,40 +218,71 @@ def step_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     gamma, size = scfg.gamma, scfg.step_size
     return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: gamma ** (epoch // size))
 
+
 @register_scheduler('multistep')
 def multistep_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     "`gamma` times lower at each of the `milestones` epochs."
     gamma, milestones = scfg.gamma, list(scfg.milestones)
-    return _lambda_schedule(optimizer, scfg, steps_per_epoch, lambda step, epoch: gamma ** bisect.bisect_right(milestones, epoch))
+    return _lambda_schedule(
+        optimizer, scfg, steps_per_epoch, lambda step, epoch: gamma ** bisect.bisect_right(milestones, epoch)
+    )
+
 
 @register_scheduler('cosine')
 def cosine_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     "Half a cosine from the rate down to `min_lr` over the steps after the warm-up."
     warm, floor = scfg.warmup_epochs * steps_per_epoch, scfg.min_lr / optimizer.param_groups[0]['lr']
-    rule = lambda step, epoch: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * max(0, step - warm) / max(1, total_steps - warm)))
+    rule = lambda step, epoch: (
+        floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * max(0, step - warm) / max(1, total_steps - warm)))
+    )
     return _lambda_schedule(optimizer, scfg, steps_per_epoch, rule)
+
 
 @register_scheduler('onecycle')
 def onecycle_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     "torch's `OneCycleLR` up to each group's rate (its own warm-up)."
-    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps=total_steps, **_kwargs(scfg))
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps=total_steps, **_kwargs(scfg)
+    )
+
 
 @register_scheduler('plateau')
 def plateau_schedule(optimizer, scfg, total_steps, steps_per_epoch, mode):
     "`gamma` times lower after `patience` epochs without improvement of the monitored metric."
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=scfg.gamma, patience=scfg.patience, min_lr=scfg.min_lr, **_kwargs(scfg))
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode=mode, factor=scfg.gamma, patience=scfg.patience, min_lr=scfg.min_lr, **_kwargs(scfg)
+    )
 
 # %% ../nbs/05_train.ipynb #c8458253
-_NOT_BY_NAME = ('LRScheduler', '_LRScheduler', 'LambdaLR', 'MultiplicativeLR', 'SequentialLR', 'ChainedScheduler', 'ReduceLROnPlateau')  # need callables or schedulers
+_NOT_BY_NAME = (
+    'LRScheduler',
+    '_LRScheduler',
+    'LambdaLR',
+    'MultiplicativeLR',
+    'SequentialLR',
+    'ChainedScheduler',
+    'ReduceLROnPlateau',
+)  # need callables or schedulers
+
 
 def _torch_scheduler(cls):
     "A factory for the `torch.optim.lr_scheduler` class `cls`, stepped per optimiser step."
+
     def make(optimizer, scfg, total_steps, steps_per_epoch, mode):
-        if scfg.warmup_epochs: raise ConfigError(f"scheduler.warmup_epochs applies to step, multistep, cosine, plateau and none, not {scfg.name}; set it to 0.")
-        try: return cls(optimizer, **_kwargs(scfg))
-        except (TypeError, ValueError) as e: raise ConfigError(f"scheduler.name={scfg.name}: {e}. Set its arguments in scheduler.kwargs (counted in optimiser steps).") from None
+        if scfg.warmup_epochs:
+            raise ConfigError(
+                f"scheduler.warmup_epochs applies to step, multistep, cosine, plateau and none, not {scfg.name}; set it to 0."
+            )
+        try:
+            return cls(optimizer, **_kwargs(scfg))
+        except (TypeError, ValueError) as e:
+            raise ConfigError(
+                f"scheduler.name={scfg.name}: {e}. Set its arguments in scheduler.kwargs (counted in optimiser steps)."
+            ) from None
+
     make.__doc__ = f'`torch.optim.lr_scheduler.{cls.__name__}` with `scheduler.kwargs`.'
     return make
+
 
 for _name, _cls in vars(torch.optim.lr_scheduler).items():
     if isinstance(_cls, type) and issubclass(_cls, torch.optim.lr_scheduler.LRScheduler) and _name not in _NOT_BY_NAME:
@@ -162,26 +291,32 @@ for _name, _cls in vars(torch.optim.lr_scheduler).items():
 # %% ../nbs/05_train.ipynb #794e2930
 class Schedule:
     "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for a `ReduceLROnPlateau` (`plateau`)."
+
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
         self.warm = scfg.warmup_epochs * steps_per_epoch
-        made = SCHEDULERS.lookup(scfg.name)(optimizer, scfg, num_epochs * steps_per_epoch, steps_per_epoch, monitor_mode(monitor))
+        made = SCHEDULERS.lookup(scfg.name)(
+            optimizer, scfg, num_epochs * steps_per_epoch, steps_per_epoch, monitor_mode(monitor)
+        )
         self.plateau = made if isinstance(made, torch.optim.lr_scheduler.ReduceLROnPlateau) else None
         self.per_step = warmup_schedule(optimizer, scfg, steps_per_epoch) if self.plateau else made
 
     def step_batch(self):
         "Advance one optimiser step."
-        if self.plateau is None or self.per_step.last_epoch < self.warm: self.per_step.step()
+        if self.plateau is None or self.per_step.last_epoch < self.warm:
+            self.per_step.step()
 
     def step_epoch(self, metric: float):
         "End of an epoch: let `plateau` see the monitored metric."
-        if self.plateau is not None and self.per_step.last_epoch >= self.warm: self.plateau.step(metric)
+        if self.plateau is not None and self.per_step.last_epoch >= self.warm:
+            self.plateau.step(metric)
 
     def state_dict(self) -> dict:
         return {'per_step': self.per_step.state_dict(), 'plateau': self.plateau.state_dict() if self.plateau else None}
 
     def load_state_dict(self, sd: dict):
         self.per_step.load_state_dict(sd['per_step'])
-        if self.plateau: self.plateau.load_state_dict(sd['plateau'])
+        if self.plateau:
+            self.plateau.load_state_dict(sd['plateau'])
 
 # %% ../nbs/05_train.ipynb #ca294a82
 @register_loss('cross_entropy')
@@ -189,155 +324,234 @@ def cross_entropy(weight=None, label_smoothing: float = 0.0):
     "Cross-entropy with class weights and label smoothing."
     return functools.partial(nn.functional.cross_entropy, weight=weight, label_smoothing=label_smoothing)
 
+
 @register_loss('focal')
 class FocalLoss(nn.Module):
     "Multiclass focal loss: cross-entropy with each class term scaled by (1 - p)^gamma; class weights, label smoothing and soft targets as `cross_entropy`."
+
     def __init__(self, weight=None, label_smoothing: float = 0.0, gamma: float = 2.0):
         super().__init__()
         self.weight, self.label_smoothing, self.gamma = weight, label_smoothing, gamma
+
     def forward(self, logits, target):
         logp, n = logits.float().log_softmax(1), logits.shape[1]
         hard = target.dim() == 1
         probs = nn.functional.one_hot(target, n).float() if hard else target.float()
-        if self.label_smoothing: probs = probs * (1 - self.label_smoothing) + self.label_smoothing / n
+        if self.label_smoothing:
+            probs = probs * (1 - self.label_smoothing) + self.label_smoothing / n
         terms = -(1 - logp.exp()).pow(self.gamma) * logp * probs
-        if self.weight is not None: terms = terms * self.weight
+        if self.weight is not None:
+            terms = terms * self.weight
         total = self.weight[target].sum() if hard and self.weight is not None else len(target)
         return terms.sum() / total
 
+
 def build_loss(lcfg, weight=None, label_smoothing: float = 0.0):
     "The loss function `loss.name` names, with class `weight`, label smoothing and `loss.kwargs`."
-    try: return LOSSES.lookup(lcfg.name)(weight=weight, label_smoothing=label_smoothing, **_kwargs(lcfg))
-    except TypeError as e: raise ConfigError(f"loss.name={lcfg.name}: {e}. Check loss.kwargs.") from None
+    try:
+        return LOSSES.lookup(lcfg.name)(weight=weight, label_smoothing=label_smoothing, **_kwargs(lcfg))
+    except TypeError as e:
+        raise ConfigError(f"loss.name={lcfg.name}: {e}. Check loss.kwargs.") from None
 
 # %% ../nbs/05_train.ipynb #5b137f3c
 EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
+
 class Events:
     "Subscribers to training events, called in the order they subscribed; in the main process only, unless `every_rank`."
-    def __init__(self): self.handlers, self.is_main = {e: [] for e in EVENTS}, True
+
+    def __init__(self):
+        self.handlers, self.is_main = {e: [] for e in EVENTS}, True
+
     def on(self, event: str, fn, every_rank: bool = False):
         "Call `fn(**info)` on `event`."
-        if event not in self.handlers: raise ValueError(f"Unknown event {event!r}; choose from {', '.join(EVENTS)}.")
+        if event not in self.handlers:
+            raise ValueError(f"Unknown event {event!r}; choose from {', '.join(EVENTS)}.")
         self.handlers[event].append((fn, every_rank))
         return fn
+
     def emit(self, event: str, **info):
         for fn, every_rank in self.handlers[event]:
-            if every_rank or self.is_main: fn(**info)
+            if every_rank or self.is_main:
+                fn(**info)
 
 # %% ../nbs/05_train.ipynb #e9048855
 class Throttle:
     "True at most once every `seconds` (the first call included): for subscribers that read a value from the GPU, a device sync, only now and then."
-    def __init__(self, seconds: float = 1.0): self.seconds, self.last = seconds, -math.inf
+
+    def __init__(self, seconds: float = 1.0):
+        self.seconds, self.last = seconds, -math.inf
+
     def __call__(self) -> bool:
         now = time.monotonic()
-        if now - self.last < self.seconds: return False
+        if now - self.last < self.seconds:
+            return False
         self.last = now
         return True
 
 # %% ../nbs/05_train.ipynb #ebe89545
 class Subscriber:
     "Handles some events of a `Training`; `attach` subscribes its methods named after events."
+
     every_rank = False  # True: also in the other processes of a torchrun job
 
     def attach(self, training):
         "Subscribe to `training`'s events; return self."
         self.training = training
         for event in EVENTS:
-            if hasattr(self, event): training.on(event, getattr(self, event), every_rank=self.every_rank)
+            if hasattr(self, event):
+                training.on(event, getattr(self, event), every_rank=self.every_rank)
         return self
 
-    def __enter__(self): return self
-    def __exit__(self, *exc): pass
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
 
 class EarlyStopping(Subscriber):
     "Stop after `training.early_stopping.patience` epochs without improvement."
+
     every_rank = True  # every process stops after the same epoch
 
     def on_epoch_end(self, training, epoch, improved, **kw):
         st, t = training.state, training.cfg.training
         st.bad_epochs = 0 if improved else st.bad_epochs + 1
-        if t.early_stopping.patience is not None and st.bad_epochs >= t.early_stopping.patience and epoch < t.num_epochs: st.early_stopped = epoch
+        if (
+            t.early_stopping.patience is not None
+            and st.bad_epochs >= t.early_stopping.patience
+            and epoch < t.num_epochs
+        ):
+            st.early_stopped = epoch
+
 
 class Checkpoints(Subscriber):
     "Save `last.pt` after every epoch, and `best.pt` when the monitored metric improved."
+
     every_rank = True  # every process gives its RNG state to the checkpoint
 
-    def on_epoch_end(self, training, improved, **kw): training._save('last.pt', *(['best.pt'] if improved else []))
+    def on_epoch_end(self, training, improved, **kw):
+        training._save('last.pt', *(['best.pt'] if improved else []))
+
 
 class RunRecord(Subscriber):
     "`summary.txt` when the run starts, ends or fails; `logs/history.csv` after each epoch."
-    def on_train_begin(self, training, **kw): write_summary(training.run_dir, training, 'running')
-    def on_epoch_end(self, training, history, **kw): training.rundir.write_history(history)
-    def on_train_end(self, training, **kw): write_summary(training.run_dir, training, training.stop_reason if training.stopped else 'completed')
+
+    def on_train_begin(self, training, **kw):
+        write_summary(training.run_dir, training, 'running')
+
+    def on_epoch_end(self, training, history, **kw):
+        training.rundir.write_history(history)
+
+    def on_train_end(self, training, **kw):
+        write_summary(training.run_dir, training, training.stop_reason if training.stopped else 'completed')
 
     def __exit__(self, exc_type, *exc):
-        if exc_type is not None: write_summary(self.training.run_dir, self.training, 'failed')
+        if exc_type is not None:
+            write_summary(self.training.run_dir, self.training, 'failed')
+
 
 def _png_array(path) -> np.ndarray:
     from PIL import Image
-    with Image.open(path) as im: return np.asarray(im.convert('RGB'))
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert('RGB'))
+
 
 class TensorBoardLog(Subscriber):
     "The run's TensorBoard log: step losses, epoch scores and learning rates, the final reports and hyperparameters."
+
     writer, step = None, 0  # no writer outside a run (a Training whose steps are called by hand)
 
     def on_train_begin(self, training, **kw):
         from torch.utils.tensorboard import SummaryWriter
+
         resumed = training.resume_ckpt is not None
-        self.writer = SummaryWriter(str(training.rundir.tensorboard), purge_step=training.state.epoch + 1 if resumed else None)
+        self.writer = SummaryWriter(
+            str(training.rundir.tensorboard), purge_step=training.state.epoch + 1 if resumed else None
+        )
         self.step = training.state.global_step
 
     def on_batch_end(self, training, loss, **kw):
         step = training.state.global_step  # moves once per optimiser step
-        if self.writer is not None and step != self.step and step % training.cfg.training.log_every == 0: self.writer.add_scalar('loss/train_step', loss.item(), step)
+        if self.writer is not None and step != self.step and step % training.cfg.training.log_every == 0:
+            self.writer.add_scalar('loss/train_step', loss.item(), step)
         self.step = step
 
     def on_epoch_end(self, training, epoch, metrics, lrs, **kw):
         for split in ('train', 'val'):
-            for k in ('loss', 'acc'): self.writer.add_scalar(f'{k}/{split}', metrics[f'{split}_{k}'], epoch)
-        for name, lr in lrs.items(): self.writer.add_scalar(f'lr/{name}', lr, epoch)
-        for k in training.extra_metrics: self.writer.add_scalar(f'{k}/val', metrics[f'val_{k}'], epoch)
+            for k in ('loss', 'acc'):
+                self.writer.add_scalar(f'{k}/{split}', metrics[f'{split}_{k}'], epoch)
+        for name, lr in lrs.items():
+            self.writer.add_scalar(f'lr/{name}', lr, epoch)
+        for k in training.extra_metrics:
+            self.writer.add_scalar(f'{k}/val', metrics[f'val_{k}'], epoch)
 
     def on_train_end(self, training, results, **kw):
-        if not results: return  # stopped before the final reports
+        if not results:
+            return  # stopped before the final reports
         rd, step = training.rundir, training.state.epoch
         for split in results:
             self.writer.add_text(f'classification_report/{split}', f"```\n{rd.report(split).read_text()}\n```", step)
-            for name in (f'confusion_matrix_{split}', f'confusion_matrix_{split}_normalized', f'top_losses_{split}', f'reliability_{split}'):
-                if rd.plot(name).is_file(): self.writer.add_image(name, _png_array(rd.plot(name)), step, dataformats='HWC')
+            for name in (
+                f'confusion_matrix_{split}',
+                f'confusion_matrix_{split}_normalized',
+                f'top_losses_{split}',
+                f'reliability_{split}',
+            ):
+                if rd.plot(name).is_file():
+                    self.writer.add_image(name, _png_array(rd.plot(name)), step, dataformats='HWC')
         _log_hparams(self.writer, training.cfg, training.state, results)
 
     def __exit__(self, *exc):
-        if self.writer is not None: self.writer.close(); self.writer = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
 
 class ConsoleLog(Subscriber):
     "The run's log lines (where it starts, each epoch, early stopping), also appended to `logs/train.log`."
+
     def __enter__(self):
         self.file = log_to_file(self.training.rundir.train_log).__enter__()
         return self
 
-    def __exit__(self, *exc): self.file.__exit__(*exc)
+    def __exit__(self, *exc):
+        self.file.__exit__(*exc)
 
     def on_train_begin(self, training, **kw):
         t, st, cfg = training, training.state, training.cfg
-        where = f"resuming run {t.run_dir}, stopped at {epoch_position(st)}" if t.resume_ckpt else f"starting run {t.run_dir}"
-        logger.info(f"{where} | device {t.device}{f' x {t.dist.world} processes' if t.dist.world > 1 else ''} | precision {t.amp_dtype or torch.float32} | "
-                    f"{len(t.data.classes)} classes | {sum(len(l.dataset) for l in t.data.eval_loaders.values())} images")
+        where = (
+            f"resuming run {t.run_dir}, stopped at {epoch_position(st)}"
+            if t.resume_ckpt
+            else f"starting run {t.run_dir}"
+        )
+        logger.info(
+            f"{where} | device {t.device}{f' x {t.dist.world} processes' if t.dist.world > 1 else ''} | precision {t.amp_dtype or torch.float32} | "
+            f"{len(t.data.classes)} classes | {sum(len(l.dataset) for l in t.data.eval_loaders.values())} images"
+        )
         logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(t.model, cfg.transforms.train.resize))}")
         logger.info(f"data {cfg.data.data_dir}:\n{dataset_summary(t.data)}")
 
     def on_epoch_end(self, training, epoch, metrics, improved, seconds, **kw):
         cfg, m = training.cfg, metrics
         extra = ''.join(f" {k} {m[f'val_{k}']:.4f}" for k in training.extra_metrics)
-        logger.info(f"epoch {epoch}/{cfg.training.num_epochs} | train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f} | "
-                    f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}{extra} | lr {m['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}")
+        logger.info(
+            f"epoch {epoch}/{cfg.training.num_epochs} | train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f} | "
+            f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}{extra} | lr {m['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}"
+        )
         if training.state.early_stopped:
-            logger.info(f"early stopping: {cfg.training.monitor} has not improved for {training.state.bad_epochs} epochs")
+            logger.info(
+                f"early stopping: {cfg.training.monitor} has not improved for {training.state.bad_epochs} epochs"
+            )
+
 
 class RunLock(Subscriber):
     "While the main process trains: `lock.json` (PID, host, start), its time refreshed every `heartbeat` seconds."
-    def __init__(self, heartbeat: float = HEARTBEAT): self.heartbeat = heartbeat
+
+    def __init__(self, heartbeat: float = HEARTBEAT):
+        self.heartbeat = heartbeat
 
     def __enter__(self):
         self.path, self.done = self.training.rundir.write_lock(self.heartbeat), threading.Event()
@@ -347,11 +561,14 @@ class RunLock(Subscriber):
 
     def beat(self):
         while not self.done.wait(self.heartbeat):
-            with contextlib.suppress(OSError): os.utime(self.path)
+            with contextlib.suppress(OSError):
+                os.utime(self.path)
 
     def __exit__(self, *exc):
-        self.done.set(); self.thread.join()
+        self.done.set()
+        self.thread.join()
         self.path.unlink(missing_ok=True)
+
 
 def default_subscribers() -> list:
     "What every run leaves behind, in the order the subscribers are called."
@@ -360,96 +577,156 @@ def default_subscribers() -> list:
 # %% ../nbs/05_train.ipynb #e2a9ebc1
 RESUME_OVERRIDABLE = ('training.num_epochs', 'training.device', 'data.num_workers')
 
+
 def resolve_resume(resume) -> tuple:
     "The run folder and checkpoint for `resume` (a run folder, or a `.pt` file inside one)."
     path = Path(resume)
     ckpt = path if path.suffix == '.pt' else RunDir(path).last
     run = RunDir(ckpt.parent.parent)
-    if not ckpt.is_file(): raise CheckpointError(f"Cannot resume from {resume}: {ckpt} does not exist. Pass a run folder (runs/NAME) or a checkpoint file.")
-    if not run.config.is_file(): raise CheckpointError(f"Cannot resume from {resume}: {run.config} is missing.")
+    if not ckpt.is_file():
+        raise CheckpointError(
+            f"Cannot resume from {resume}: {ckpt} does not exist. Pass a run folder (runs/NAME) or a checkpoint file."
+        )
+    if not run.config.is_file():
+        raise CheckpointError(f"Cannot resume from {resume}: {run.config} is missing.")
     return run.path, ckpt
+
 
 def resume_config(run_dir, overrides=()) -> DictConfig:
     "The config saved in `run_dir`, with only `RESUME_OVERRIDABLE` keys overridden."
     bad = [o for o in overrides if o.partition('=')[0] not in RESUME_OVERRIDABLE]
-    if bad: raise ConfigError(f"Cannot change {', '.join(bad)} when resuming: a resumed run keeps the config saved in {run_dir}. "
-                              f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else.")
+    if bad:
+        raise ConfigError(
+            f"Cannot change {', '.join(bad)} when resuming: a resumed run keeps the config saved in {run_dir}. "
+            f"Only {', '.join(RESUME_OVERRIDABLE)} may change; start a new run for anything else."
+        )
     return load_config(RunDir(run_dir).config, overrides)
+
 
 def check_unfinished(ck: dict, num_epochs: int, run_dir):
     "Refuse to resume from checkpoint `ck` when its run has nothing left to train, saying how to train more."
     run_dir, changes = Path(run_dir).absolute(), str(RunDir(run_dir).config.absolute())
     if ck['early_stopped'] is not None:
-        done, more = f"it stopped early after epoch {ck['early_stopped']}", f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} training.early_stopping.patience=N"
+        done, more = (
+            f"it stopped early after epoch {ck['early_stopped']}",
+            f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} training.early_stopping.patience=N",
+        )
     elif ck['epoch'] >= num_epochs and not ck['batch']:
-        done, more = f"it trained all {ck['epoch']} of its {num_epochs} epochs", f"add epochs: {RunDir(run_dir).resume_command()} training.num_epochs={ck['epoch'] + 10}"
-    else: return
-    raise CheckpointError(f"Nothing to resume in {run_dir}: {done}, and its files are left as they were. To train it further, {more}")
+        done, more = (
+            f"it trained all {ck['epoch']} of its {num_epochs} epochs",
+            f"add epochs: {RunDir(run_dir).resume_command()} training.num_epochs={ck['epoch'] + 10}",
+        )
+    else:
+        return
+    raise CheckpointError(
+        f"Nothing to resume in {run_dir}: {done}, and its files are left as they were. To train it further, {more}"
+    )
 
 # %% ../nbs/05_train.ipynb #31bf6ead
 class Distributed:
     "This process's place in a torchrun job (rank 0 of 1 when not distributed)."
+
     def __init__(self, device_name: str):
         self.world = int(os.environ.get('WORLD_SIZE', 1))
         self.rank, self.local_rank = int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0))
         self.device, self.owns_group, self.cpu_group = resolve_device(device_name), False, None
         if self.device.type == 'cuda':
-            if self.world > 1: self.device = torch.device('cuda', cuda_ordinal(self.local_rank, torch.cuda.device_count()))
-            if self.device.index is not None: torch.cuda.set_device(self.device)
+            if self.world > 1:
+                self.device = torch.device('cuda', cuda_ordinal(self.local_rank, torch.cuda.device_count()))
+            if self.device.index is not None:
+                torch.cuda.set_device(self.device)
         if self.world > 1:
             if not dist.is_initialized():
-                dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo', device_id=self.device if self.device.type == 'cuda' else None)
+                dist.init_process_group(
+                    'nccl' if self.device.type == 'cuda' else 'gloo',
+                    device_id=self.device if self.device.type == 'cuda' else None,
+                )
                 self.owns_group = True
-            if self.device.type == 'cuda': self.cpu_group = dist.new_group(backend='gloo')  # host-side flags, without waiting for the GPU
+            if self.device.type == 'cuda':
+                self.cpu_group = dist.new_group(backend='gloo')  # host-side flags, without waiting for the GPU
+
     @property
-    def is_main(self) -> bool: return self.rank == 0
+    def is_main(self) -> bool:
+        return self.rank == 0
+
     def broadcast(self, obj):
         "Rank 0's `obj` on every rank."
-        if self.world == 1: return obj
-        box = [obj]; dist.broadcast_object_list(box, src=0)
+        if self.world == 1:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
         return box[0]
+
     def gather(self, obj) -> list:
         "Every rank's `obj`, in rank order."
-        if self.world == 1: return [obj]
-        out = [None] * self.world; dist.all_gather_object(out, obj)
+        if self.world == 1:
+            return [obj]
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
         return out
+
     def sum(self, t: torch.Tensor) -> torch.Tensor:
         "`t` summed over ranks."
-        if self.world > 1: dist.all_reduce(t)
+        if self.world > 1:
+            dist.all_reduce(t)
         return t
+
     def any(self, flag: bool) -> bool:
         "True on every rank when `flag` is true on any; a host-side exchange (gloo) that never waits for the GPU."
-        if self.world == 1: return flag
+        if self.world == 1:
+            return flag
         t = torch.tensor(float(flag))
         dist.all_reduce(t, group=self.cpu_group)
         return bool(t.item())
+
     def close(self):
         "Leave the process group, if this object joined it."
-        if self.owns_group and dist.is_initialized(): dist.destroy_process_group()
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
         self.owns_group = False
+
 
 def merge_eval(parts: list) -> EvalResult:
     "One `EvalResult` from the shards of every rank, in sample order."
     order = np.argsort([i for p in parts for i in p.index], kind='stable')
-    def merged(key): values = [v for p in parts for v in p[key]]; return [values[k] for k in order]
-    logits = [p.logits for p in parts if len(p.index)] or [torch.zeros(0, 0)]  # a rank with an empty shard has no (N, C) logits
-    return EvalResult(*map(merged, ('index', 'y_true', 'y_pred', 'losses', 'probs', 'rank')), torch.cat(logits)[torch.as_tensor(order, dtype=torch.long)])
+
+    def merged(key):
+        values = [v for p in parts for v in p[key]]
+        return [values[k] for k in order]
+
+    logits = [p.logits for p in parts if len(p.index)] or [
+        torch.zeros(0, 0)
+    ]  # a rank with an empty shard has no (N, C) logits
+    return EvalResult(
+        *map(merged, ('index', 'y_true', 'y_pred', 'losses', 'probs', 'rank')),
+        torch.cat(logits)[torch.as_tensor(order, dtype=torch.long)],
+    )
 
 # %% ../nbs/05_train.ipynb #9ca14d97
 from torch.optim.swa_utils import AveragedModel
 
+
 def ema_update(decay: float):
     "`AveragedModel`'s update with a warm-up: the n-th update decays by `min(decay, (1 + n) / (10 + n))`; integer buffers are copied."
+
     def update(averaged: list, current: list, num_averaged):
         d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
-        if torch.is_floating_point(averaged[0]): torch._foreach_lerp_(averaged, current, 1 - d)
-        else: torch._foreach_copy_(averaged, current)
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1 - d)
+        else:
+            torch._foreach_copy_(averaged, current)
+
     return update
+
 
 def ema_model(model: nn.Module, decay) -> AveragedModel:
     "An exponential moving average of `model`'s weights and BatchNorm buffers; None when `decay` is None."
-    if decay is None: return None
-    if not 0 < decay < 1: raise ConfigError(f"training.ema_decay must lie between 0 and 1 (e.g. 0.999), or be null for no EMA; got {decay}.")
+    if decay is None:
+        return None
+    if not 0 < decay < 1:
+        raise ConfigError(
+            f"training.ema_decay must lie between 0 and 1 (e.g. 0.999), or be null for no EMA; got {decay}."
+        )
     return AveragedModel(model, multi_avg_fn=ema_update(decay), use_buffers=True)
 
 # %% ../nbs/05_train.ipynb #5cb689fe
@@ -459,8 +736,10 @@ def resolve_config(cfg: DictConfig, classes: list) -> DictConfig:
     cfg.transforms = apply_preset(cfg.transforms)
     pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
     if pre:
-        for split in SPLITS: cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
-        for split in ('val', 'test'): cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
+        for split in SPLITS:
+            cfg.transforms[split].normalize.mean, cfg.transforms[split].normalize.std = pre['mean'], pre['std']
+        for split in ('val', 'test'):
+            cfg.transforms[split].crop, cfg.transforms[split].resize = 'center', pre['crop']
     cfg.model.num_classes = check_num_classes(cfg.model.num_classes, classes)
     return cfg
 
@@ -468,6 +747,7 @@ def resolve_config(cfg: DictConfig, classes: list) -> DictConfig:
 @dataclass
 class TrainingState:
     "A run's progress, saved in its checkpoints (epochs and batches count from 0)."
+
     epoch: int = 0
     batch: int = 0
     global_step: int = 0
@@ -491,15 +771,20 @@ class TrainingState:
 # %% ../nbs/05_train.ipynb #6d13db6f
 class Training:
     "One training run, from a config to a finished run folder."
+
     stop_check_every = 8  # optimiser steps between the ranks' agreements on a stop request under torchrun
 
     def __init__(self, config_file=None, overrides=(), resume=None):
         self.overrides, self.events, self._stop = list(overrides), Events(), threading.Event()
         self.config_file = config_file
         self.stop_reason, self.resume_ckpt, self.results, self.built, self.stopped = None, None, None, False, False
-        if resume is None: self.cfg, self.run_dir = load_config(config_file, self.overrides, files=True), None
+        if resume is None:
+            self.cfg, self.run_dir = load_config(config_file, self.overrides, files=True), None
         else:
-            if config_file is not None: raise ConfigError("--config cannot be combined with --resume: a resumed run uses the config saved in its folder.")
+            if config_file is not None:
+                raise ConfigError(
+                    "--config cannot be combined with --resume: a resumed run uses the config saved in its folder."
+                )
             self.run_dir, self.resume_ckpt = resolve_resume(resume)
             self.cfg = resume_config(self.run_dir, self.overrides)
             self.resume_from = load_checkpoint(self.resume_ckpt)
@@ -519,13 +804,16 @@ class Training:
         "Train (or resume) and return the run folder."
         setup_console_logging()
         try:
-            with _stop_on_signals(self), _disk_full_as_error(): return self._run()
+            with _stop_on_signals(self), _disk_full_as_error():
+                return self._run()
         finally:
-            if self.built: self.dist.close()  # leave the process group this run joined
+            if self.built:
+                self.dist.close()  # leave the process group this run joined
 
     def build(self):
         "Make everything the run needs, once: its processes and seeds, the resolved config and the data, the model, the objective, the optimiser and schedule, and the model's wrappers."
-        if self.built: return self
+        if self.built:
+            return self
         self._join_processes()
         self._build_data()
         self._build_model()
@@ -534,7 +822,9 @@ class Training:
         self.wrapped, self.ddp, self.wrapped_frozen = None, None, None
         self._wrap(self._backbone_frozen(0))
         # evaluation skips DDP, whose forward syncs buffers across ranks: a rank with no evaluation batch would block the others
-        self.eval_model = self.wrapped if self.ddp is None else torch.compile(self.model) if self.cfg.training.compile else self.model
+        self.eval_model = (
+            self.wrapped if self.ddp is None else torch.compile(self.model) if self.cfg.training.compile else self.model
+        )
         self.ema = ema_model(self.model, self.cfg.training.ema_decay)
         self.state = TrainingState()
         self.built = True
@@ -543,12 +833,15 @@ class Training:
     def _join_processes(self):
         "Join the torchrun job (if any), seed this process and pick its device."
         cfg = self.cfg
-        if cfg.deterministic: deterministic_cublas()  # before Distributed can start CUDA
+        if cfg.deterministic:
+            deterministic_cublas()  # before Distributed can start CUDA
         self.dist = Distributed(cfg.training.device)
         seed_everything(rank_seed(cfg.seed, self.dist.rank), cfg.deterministic)
         self.device = self.dist.device
-        if self.run_dir is None: check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
-        if not self.dist.is_main: logger.setLevel(logging.WARNING)
+        if self.run_dir is None:
+            check_runs_dir(cfg.output.runs_dir)  # a folder that cannot take the run fails before any work
+        if not self.dist.is_main:
+            logger.setLevel(logging.WARNING)
         self.events.is_main = self.dist.is_main
 
     def _build_data(self):
@@ -560,15 +853,21 @@ class Training:
     def _build_model(self):
         "The model on the run's device, checked against every split's input size, in the run's memory format and precision."
         m, t = self.cfg.model, self.cfg.training
-        self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout, small_input=m.small_input).to(self.device)
-        for split in SPLITS: check_input_size(self.model, m.architecture, self.cfg.transforms[split].resize)
-        if t.channels_last: self.model.to(memory_format=torch.channels_last)
+        self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout, small_input=m.small_input).to(
+            self.device
+        )
+        for split in SPLITS:
+            check_input_size(self.model, m.architecture, self.cfg.transforms[split].resize)
+        if t.channels_last:
+            self.model.to(memory_format=torch.channels_last)
         self.amp_dtype = autocast_dtype(t.precision, self.device)
 
     def _build_objective(self):
         "The loss (with class weights and label smoothing) and the batch mixer (MixUp/CutMix)."
         cfg = self.cfg
-        self.loss_weight = class_weights(self.data.class_counts).to(self.device) if cfg.data.balance == 'loss_weights' else None
+        self.loss_weight = (
+            class_weights(self.data.class_counts).to(self.device) if cfg.data.balance == 'loss_weights' else None
+        )
         self.loss_fn = build_loss(cfg.loss, self.loss_weight, cfg.training.label_smoothing)
         self.mixer = batch_mixer(cfg.transforms, cfg.model.num_classes)
 
@@ -588,12 +887,17 @@ class Training:
     def _wrap(self, frozen: bool):
         "Freeze or unfreeze the backbone, and (re)build the model's wrappers to match: DistributedDataParallel takes in only the parameters trainable when it is made."
         freeze_backbone(self.model, frozen)
-        if self.wrapped_frozen is not None and (self.ddp is None or frozen == self.wrapped_frozen): return
+        if self.wrapped_frozen is not None and (self.ddp is None or frozen == self.wrapped_frozen):
+            return
         self.wrapped, self.ddp = self.model, None  # the old wrapper (and its gradient hooks) goes first
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel
-            self.wrapped = self.ddp = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == 'cuda' else None)
-        if self.cfg.training.compile: self.wrapped = torch.compile(self.wrapped)
+
+            self.wrapped = self.ddp = DistributedDataParallel(
+                self.model, device_ids=[self.device] if self.device.type == 'cuda' else None
+            )
+        if self.cfg.training.compile:
+            self.wrapped = torch.compile(self.wrapped)
         self.wrapped_frozen = frozen
 
     @property
@@ -603,7 +907,9 @@ class Training:
 
     @property
     def batches_per_epoch(self) -> int:
-        return math.ceil(math.ceil(len(self.data.train_loader.dataset) / self.dist.world) / self.cfg.training.batch_size)
+        return math.ceil(
+            math.ceil(len(self.data.train_loader.dataset) / self.dist.world) / self.cfg.training.batch_size
+        )
 
 # %% ../nbs/05_train.ipynb #0fdd5615
 @patch
@@ -618,42 +924,70 @@ def _start(self: Training):
     if self.dist.is_main:
         run_dir = create_run_dir(cfg.output.runs_dir, run_name(self.overrides, self.config_file, cfg.output.name))
         RunDir(run_dir).write_config(cfg)
-        if self.data.carved: write_manifest(self.data, RunDir(run_dir).manifest)
+        if self.data.carved:
+            write_manifest(self.data, RunDir(run_dir).manifest)
     self.run_dir = Path(self.dist.broadcast(str(run_dir)))
+
 
 @patch
 def _restore(self: Training, ck):
     check_compatible(ck, self.cfg.model.architecture, self.cfg.model.num_classes, self.resume_ckpt)
     if ck['classes'] != self.data.classes:
-        raise CheckpointError(f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}.")
+        raise CheckpointError(
+            f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}."
+        )
     if len(ck['rng']) != self.dist.world:
-        raise CheckpointError(f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world}).")
+        raise CheckpointError(
+            f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world})."
+        )
     if self.cfg.scheduler.name == 'onecycle' and ck['config']['training']['num_epochs'] != self.cfg.training.num_epochs:
         raise ConfigError('A onecycle schedule is fixed to its number of epochs; it cannot be extended on resume.')
-    self.model.load_state_dict(ck['model']); self.optimizer.load_state_dict(ck['optimizer'])
-    self.schedule.load_state_dict(ck['schedule']); restore_scaler(self.scaler, ck['scaler'])
-    if self.ema is not None: self.ema.module.load_state_dict(ck['ema']); self.ema.n_averaged.fill_(ck['ema_updates'])
+    self.model.load_state_dict(ck['model'])
+    self.optimizer.load_state_dict(ck['optimizer'])
+    self.schedule.load_state_dict(ck['schedule'])
+    restore_scaler(self.scaler, ck['scaler'])
+    if self.ema is not None:
+        self.ema.module.load_state_dict(ck['ema'])
+        self.ema.n_averaged.fill_(ck['ema_updates'])
     self.state = TrainingState.from_checkpoint(ck)
     set_rng_state(ck['rng'][self.dist.rank], self.data.generator, self.device)
 
+
 def restore_scaler(scaler: torch.amp.GradScaler, state: dict):
     "Load a saved GradScaler `state` into `scaler`; a state saved without fp16 (empty) leaves `scaler` fresh, and a disabled `scaler` needs none."
-    if state and scaler.is_enabled(): scaler.load_state_dict(state)
-    elif scaler.is_enabled(): logger.info('the checkpoint was saved without fp16: the gradient scaler starts fresh')
+    if state and scaler.is_enabled():
+        scaler.load_state_dict(state)
+    elif scaler.is_enabled():
+        logger.info('the checkpoint was saved without fp16: the gradient scaler starts fresh')
+
 
 @patch
 def _checkpoint(self: Training) -> dict:
     rng = self.dist.gather(rng_state(self.data.generator, self.device))
-    return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'schedule': self.schedule.state_dict(),
-            'scaler': self.scaler.state_dict(), **self.state.to_dict(), 'rng': rng, 'config': OmegaConf.to_container(self.cfg),
-            'classes': self.data.classes, 'versions': library_versions(),
-            **({'ema': self.ema.module.state_dict(), 'ema_updates': int(self.ema.n_averaged)} if self.ema is not None else {})}
+    return {
+        'model': self.model.state_dict(),
+        'optimizer': self.optimizer.state_dict(),
+        'schedule': self.schedule.state_dict(),
+        'scaler': self.scaler.state_dict(),
+        **self.state.to_dict(),
+        'rng': rng,
+        'config': OmegaConf.to_container(self.cfg),
+        'classes': self.data.classes,
+        'versions': library_versions(),
+        **(
+            {'ema': self.ema.module.state_dict(), 'ema_updates': int(self.ema.n_averaged)}
+            if self.ema is not None
+            else {}
+        ),
+    }
+
 
 @patch
 def _save(self: Training, *names):
     ck = self._checkpoint()  # every rank takes part in gathering the RNG states
     if self.dist.is_main:
-        for name in names: save_checkpoint(ck, self.rundir.weights/name)
+        for name in names:
+            save_checkpoint(ck, self.rundir.weights / name)
 
 # %% ../nbs/05_train.ipynb #d7c15147
 @patch
@@ -663,6 +997,7 @@ def _set_trainable(self: Training, epoch: int):
         logger.info(f'unfreezing the backbone at epoch {epoch + 1}')
     self._wrap(frozen)
     set_train_mode(self.model, frozen)
+
 
 @patch
 def train_epoch(self: Training, epoch: int) -> bool:
@@ -677,8 +1012,12 @@ def train_epoch(self: Training, epoch: int) -> bool:
         st.batch += 1
         if boundary:
             self._optimizer_step()
-        loss_sum += loss.detach() * len(yb); correct += (out.argmax(1) == yb).sum(); seen += len(yb)
-        self.events.emit('on_batch_end', training=self, epoch=epoch, batch=st.batch, num_batches=n_batches, loss=loss.detach())
+        loss_sum += loss.detach() * len(yb)
+        correct += (out.argmax(1) == yb).sum()
+        seen += len(yb)
+        self.events.emit(
+            'on_batch_end', training=self, epoch=epoch, batch=st.batch, num_batches=n_batches, loss=loss.detach()
+        )
         if boundary and st.batch < n_batches and self._stop_agreed():
             self._stop.set()
             st.partial = {'loss_sum': loss_sum.item(), 'correct': int(correct.item()), 'seen': seen}
@@ -687,36 +1026,55 @@ def train_epoch(self: Training, epoch: int) -> bool:
     self._epoch_train = self._train_metrics(loss_sum, correct, seen)
     return True
 
+
 @patch
 def _enter_epoch(self: Training) -> tuple:
     "Set the shuffle and the loader to the epoch's start, or to where a stop left it; the running (loss sum, correct, seen) to continue from."
     st, loader = self.state, self.data.train_loader
-    if st.batch == 0: st.epoch_generator = self.data.generator.get_state()
-    else: self.data.generator.set_state(st.epoch_generator)
+    if st.batch == 0:
+        st.epoch_generator = self.data.generator.get_state()
+    else:
+        self.data.generator.set_state(st.epoch_generator)
     loader.sampler.skip = st.batch * loader.batch_size
     partial = st.partial or {'loss_sum': 0.0, 'correct': 0, 'seen': 0}
-    return (torch.tensor(partial['loss_sum'], device=self.device, dtype=self.acc_dtype),
-            torch.tensor(partial['correct'], device=self.device), partial['seen'])
+    return (
+        torch.tensor(partial['loss_sum'], device=self.device, dtype=self.acc_dtype),
+        torch.tensor(partial['correct'], device=self.device),
+        partial['seen'],
+    )
+
 
 @patch
 def _train_metrics(self: Training, loss_sum, correct, seen: int) -> dict:
     "The epoch's train loss and accuracy over every process's batches."
-    totals = self.dist.sum(torch.stack([loss_sum, correct.to(self.acc_dtype), torch.tensor(float(seen), device=self.device, dtype=self.acc_dtype)]))
-    return {'train_loss': (totals[0] / totals[2].clamp(min=1)).item(), 'train_acc': (totals[1] / totals[2].clamp(min=1)).item()}
+    totals = self.dist.sum(
+        torch.stack(
+            [loss_sum, correct.to(self.acc_dtype), torch.tensor(float(seen), device=self.device, dtype=self.acc_dtype)]
+        )
+    )
+    return {
+        'train_loss': (totals[0] / totals[2].clamp(min=1)).item(),
+        'train_acc': (totals[1] / totals[2].clamp(min=1)).item(),
+    }
+
 
 @patch
 def _stop_agreed(self: Training) -> bool:
     "Whether to stop after this optimiser step: the local flag in one process; under torchrun, agreed by all ranks every `stop_check_every` steps."
-    if self.dist.world == 1: return self._stop.is_set()
+    if self.dist.world == 1:
+        return self._stop.is_set()
     return self.state.global_step % self.stop_check_every == 0 and self.dist.any(self._stop.is_set())
+
 
 @patch
 def train_step(self: Training, xb, yb, sync: bool = True) -> tuple:
     "Forward and backward one batch as training does: channels_last, MixUp/CutMix, autocast, the run's loss, loss scaling and gradient accumulation (`sync=False`: no DDP gradient exchange). Returns the outputs, the loss and the labels accuracy is counted against."
     t = self.cfg.training
-    if t.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+    if t.channels_last:
+        xb = xb.contiguous(memory_format=torch.channels_last)
     target = yb
-    if self.mixer is not None: xb, target = self.mixer(xb, yb)
+    if self.mixer is not None:
+        xb, target = self.mixer(xb, yb)
     with self.ddp.no_sync() if self.ddp is not None and not sync else contextlib.nullcontext():
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             out = self.wrapped(xb)
@@ -724,20 +1082,24 @@ def train_step(self: Training, xb, yb, sync: bool = True) -> tuple:
         self.scaler.scale(loss / t.grad_accum).backward()
     return out, loss, target.argmax(1) if self.mixer is not None else yb  # a mix counts for its dominant label
 
+
 @patch
 def apply_gradients(self: Training):
     "Clip the gradients (with `training.grad_clip`), step the optimiser through the loss scaler, and clear the gradients."
     if self.cfg.training.grad_clip is not None:
         self.scaler.unscale_(self.optimizer)
         nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.training.grad_clip)
-    self.scaler.step(self.optimizer); self.scaler.update()
+    self.scaler.step(self.optimizer)
+    self.scaler.update()
     self.optimizer.zero_grad(set_to_none=True)
+
 
 @patch
 def _optimizer_step(self: Training):
     self.apply_gradients()
     self.schedule.step_batch()
-    if self.ema is not None: self.ema.update_parameters(self.model)
+    if self.ema is not None:
+        self.ema.update_parameters(self.model)
     self.state.global_step += 1
 
 # %% ../nbs/05_train.ipynb #808d7a20
@@ -745,8 +1107,11 @@ def _optimizer_step(self: Training):
 def evaluate_split(self: Training, split: str) -> dict:
     "The current model's results on `split` (the EMA weights' when EMA is on), gathered from every rank."
     model = self.ema.module if self.ema is not None else self.eval_model
-    r = evaluate_model(model, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last)
+    r = evaluate_model(
+        model, self.data.eval_loaders[split], self.device, self.amp_dtype, self.cfg.training.channels_last
+    )
     return r if self.dist.world == 1 else merge_eval(self.dist.gather(r))
+
 
 @patch(as_prop=True)
 def extra_metrics(self: Training) -> list:
@@ -754,11 +1119,14 @@ def extra_metrics(self: Training) -> list:
     t = self.cfg.training
     return [m for m in dict.fromkeys([*t.metrics, t.monitor.removeprefix('val_')]) if m not in ('loss', 'acc')]
 
+
 @patch
 def _improved(self: Training, value: float) -> bool:
     best, delta = self.state.best, self.cfg.training.early_stopping.min_delta
-    if best is None: return True
+    if best is None:
+        return True
     return value > best + delta if monitor_mode(self.cfg.training.monitor) == 'max' else value < best - delta
+
 
 @patch
 def _end_epoch(self: Training, epoch, seconds):
@@ -767,20 +1135,42 @@ def _end_epoch(self: Training, epoch, seconds):
     val = self.evaluate_split('val')
     lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
     extra = {f'val_{k}': v for k, v in compute_metrics(self.extra_metrics, val).items()}
-    row = {'epoch': epoch + 1, **self._epoch_train, 'val_loss': val['loss'], 'val_acc': val['acc'], **extra, 'lr': lrs.get('head', next(iter(lrs.values()))),
-           'seconds': round(seconds, 3)}
+    row = {
+        'epoch': epoch + 1,
+        **self._epoch_train,
+        'val_loss': val['loss'],
+        'val_acc': val['acc'],
+        **extra,
+        'lr': lrs.get('head', next(iter(lrs.values()))),
+        'seconds': round(seconds, 3),
+    }
     value = row[cfg.training.monitor]
     self.schedule.step_epoch(value)
-    st.history.append(row); st.epoch = epoch + 1; st.batch = 0; st.epoch_generator = None
+    st.history.append(row)
+    st.epoch = epoch + 1
+    st.batch = 0
+    st.epoch_generator = None
     improved = self._improved(value)
-    if improved: st.best, st.best_epoch = value, epoch + 1
-    self.events.emit('on_epoch_end', training=self, epoch=epoch + 1, metrics=row, history=st.history, improved=improved, lrs=lrs, seconds=seconds)
+    if improved:
+        st.best, st.best_epoch = value, epoch + 1
+    self.events.emit(
+        'on_epoch_end',
+        training=self,
+        epoch=epoch + 1,
+        metrics=row,
+        history=st.history,
+        improved=improved,
+        lrs=lrs,
+        seconds=seconds,
+    )
+
 
 @patch
 def _final_reports(self: Training) -> dict:
     best = load_checkpoint(self.rundir.best, map_location=self.device)
     self.model.load_state_dict(best['model'])
-    if self.ema is not None: self.ema.module.load_state_dict(best['ema'])
+    if self.ema is not None:
+        self.ema.module.load_state_dict(best['ema'])
     evals = {split: self.evaluate_split(split) for split in ('train', 'val')}
     temperature = self._fit_temperature(evals['val'], best['epoch'])
     results = {}
@@ -789,67 +1179,97 @@ def _final_reports(self: Training) -> dict:
             write_eval_report(self.run_dir, split, r, self.data.eval_loaders[split].dataset, self.data.classes)
             write_calibration_report(self.run_dir, split, r['logits'], r['y_true'], temperature)
         results[split] = {'loss': r['loss'], 'acc': r['acc'], **compute_metrics(self.extra_metrics, r)}
-        if self.dist.is_main: self.rundir.write_metrics(split, results[split], checkpoint='best.pt', epoch=best['epoch'], images=len(r['y_true']),
-                                                        temperature=temperature, source='training')
-        logger.info(f"best model (epoch {self.state.best_epoch}) on {split}: {' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}")
+        if self.dist.is_main:
+            self.rundir.write_metrics(
+                split,
+                results[split],
+                checkpoint='best.pt',
+                epoch=best['epoch'],
+                images=len(r['y_true']),
+                temperature=temperature,
+                source='training',
+            )
+        logger.info(
+            f"best model (epoch {self.state.best_epoch}) on {split}: {' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}"
+        )
     return results
+
 
 @patch
 def _fit_temperature(self: Training, val: dict, epoch: int) -> float:
     "Fit best.pt's softmax temperature on `val` and save it (1.0 when `training.temperature_scaling` is off)."
-    if not self.cfg.training.temperature_scaling or not len(val['y_true']): return 1.0
+    if not self.cfg.training.temperature_scaling or not len(val['y_true']):
+        return 1.0
     t = fit_temperature(val['logits'], val['y_true'])
-    if self.dist.is_main: self.rundir.save_temperature(t, epoch)
+    if self.dist.is_main:
+        self.rundir.save_temperature(t, epoch)
     logger.info(f"temperature scaling: T = {t:.3f} fitted on val")
     return t
 
 # %% ../nbs/05_train.ipynb #b0390162
 @patch
-def lr_find(self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_iter: int = 60, diverge: float = 4.0) -> dict:
+def lr_find(
+    self: Training, start_lr: float = 1e-6, end_lr: float = 1.0, num_iter: int = 60, diverge: float = 4.0
+) -> dict:
     "LR range test: raise the rate exponentially each batch, record the smoothed loss, then restore everything."
     self.build()
-    saved = copy.deepcopy((self.model.state_dict(), self.optimizer.state_dict(), self.scaler.state_dict())), rng_state(self.data.generator, self.device)
+    saved = (
+        copy.deepcopy((self.model.state_dict(), self.optimizer.state_dict(), self.scaler.state_dict())),
+        rng_state(self.data.generator, self.device),
+    )
     ratios = [g['lr'] / self.optimizer.param_groups[0]['lr'] for g in self.optimizer.param_groups]
     mult, lrs, losses, best, avg = (end_lr / start_lr) ** (1 / max(1, num_iter - 1)), [], [], math.inf, 0.0
     set_train_mode(self.model, self._backbone_frozen(0))
     batches = _cycle(self.data.train_loader)
     self.optimizer.zero_grad(set_to_none=True)
     for i in range(num_iter):
-        lr = start_lr * mult ** i
-        for g, r in zip(self.optimizer.param_groups, ratios): g['lr'] = lr * r
-        for _ in range(self.cfg.training.grad_accum): _, loss, _ = self.train_step(*next(batches))  # one optimiser step, as in training
+        lr = start_lr * mult**i
+        for g, r in zip(self.optimizer.param_groups, ratios):
+            g['lr'] = lr * r
+        for _ in range(self.cfg.training.grad_accum):
+            _, loss, _ = self.train_step(*next(batches))  # one optimiser step, as in training
         self.apply_gradients()
         avg = 0.98 * avg + 0.02 * loss.item()
         smooth = avg / (1 - 0.98 ** (i + 1))
-        lrs.append(lr); losses.append(smooth)
-        if not math.isfinite(smooth) or smooth > diverge * best: break
+        lrs.append(lr)
+        losses.append(smooth)
+        if not math.isfinite(smooth) or smooth > diverge * best:
+            break
         best = min(best, smooth)
     (model_sd, opt_sd, scaler_sd), rng = saved
-    self.model.load_state_dict(model_sd); self.optimizer.load_state_dict(opt_sd); self.scaler.load_state_dict(scaler_sd)
+    self.model.load_state_dict(model_sd)
+    self.optimizer.load_state_dict(opt_sd)
+    self.scaler.load_state_dict(scaler_sd)
     self.optimizer.zero_grad(set_to_none=True)
     set_rng_state(rng, self.data.generator, self.device)
     return {'lrs': lrs, 'losses': losses, 'suggestion': suggest_lr(lrs, losses)}
 
+
 def _cycle(loader):
     "The batches of `loader`, over and over."
-    while True: yield from loader
+    while True:
+        yield from loader
 
 # %% ../nbs/05_train.ipynb #526c93e3
 def suggest_lr(lrs: list, losses: list) -> float:
     "The rate of steepest loss descent before the loss minimum."
     losses = np.asarray(losses, dtype=float)
     end = int(np.nanargmin(losses)) + 1
-    if end < 3: return float(lrs[max(0, end - 1)])
+    if end < 3:
+        return float(lrs[max(0, end - 1)])
     slopes = np.gradient(losses[:end], np.log10(np.asarray(lrs[:end])))
     return float(lrs[int(np.argmin(slopes))])
+
 
 def plot_lr_find(result: dict):
     "The LR range test's loss against learning rate, with the suggestion marked."
     import matplotlib.pyplot as plt, seaborn as sns
+
     fig, ax = plt.subplots(figsize=(5, 3.2), dpi=90)
     sns.lineplot(x=result['lrs'], y=result['losses'], ax=ax)
     ax.axvline(result['suggestion'], color='tab:red', ls='--', label=f"suggested lr {result['suggestion']:.2g}")
-    ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test'); ax.legend()
+    ax.set(xscale='log', xlabel='learning rate', ylabel='smoothed loss', title='LR range test')
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -865,9 +1285,11 @@ def _run(self: Training) -> Path:
     self._start()
     with contextlib.ExitStack() as stack:
         if self.dist.is_main:
-            for s in self.subscribers: stack.enter_context(s)  # set up in order; torn down in reverse, however the run ends
+            for s in self.subscribers:
+                stack.enter_context(s)  # set up in order; torn down in reverse, however the run ends
         self._loop()
     return self.run_dir
+
 
 @patch
 def _loop(self: Training):
@@ -876,65 +1298,103 @@ def _loop(self: Training):
     self.events.emit('on_train_begin', training=self)
     for epoch in range(st.epoch, cfg.training.num_epochs):
         t0 = time.perf_counter()
-        if not self.train_epoch(epoch): break
+        if not self.train_epoch(epoch):
+            break
         self._end_epoch(epoch, time.perf_counter() - t0)
-        if st.early_stopped or self.dist.any(self._stop.is_set()): break
+        if st.early_stopped or self.dist.any(self._stop.is_set()):
+            break
     self.stopped = self._stop.is_set() and st.epoch < cfg.training.num_epochs and not st.early_stopped
     if self.stopped:
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
-        logger.warning(f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. Resume with: {self.rundir.resume_command()}")
-    else: self.results = self._final_reports()
+        logger.warning(
+            f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. Resume with: {self.rundir.resume_command()}"
+        )
+    else:
+        self.results = self._final_reports()
     self.events.emit('on_train_end', training=self, run_dir=self.run_dir, history=st.history, results=self.results)
+
 
 def _log_hparams(writer, cfg, st, results):
     "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."
     metrics = history_summary(st.history, cfg.training.monitor, cfg.training.early_stopping.min_delta)
-    writer.add_hparams(leaderboard_hparams(cfg), {f'hparam/{k}': v for k, v in metrics.items() if v is not None}, run_name='hparams')
+    writer.add_hparams(
+        leaderboard_hparams(cfg), {f'hparam/{k}': v for k, v in metrics.items() if v is not None}, run_name='hparams'
+    )
 
 # %% ../nbs/05_train.ipynb #ac92e8af
 def write_summary(run_dir, training: 'Training', status: str) -> Path:
     "Write `summary.txt` for `training`'s run."
     st, cfg, rd = training.state, training.cfg, RunDir(run_dir)
-    s = {'run': rd.name, 'status': status, 'epochs': f"{st.epoch}/{cfg.training.num_epochs}", 'architecture': cfg.model.architecture,
-         'classes': len(training.data.classes), 'device': training.device, 'started': iso_time(rd.config.stat().st_mtime)}
-    if status != 'running': s['finished'] = iso_time(time.time())
-    if training.dist.world > 1: s['processes'] = training.dist.world
-    if st.early_stopped: s['early stopped'] = f"after epoch {st.early_stopped} ({cfg.training.monitor} did not improve for {st.bad_epochs} epochs)"
-    if st.best_epoch: s[f'best {cfg.training.monitor}'] = f"{st.best:.4f} (epoch {st.best_epoch})"
+    s = {
+        'run': rd.name,
+        'status': status,
+        'epochs': f"{st.epoch}/{cfg.training.num_epochs}",
+        'architecture': cfg.model.architecture,
+        'classes': len(training.data.classes),
+        'device': training.device,
+        'started': iso_time(rd.config.stat().st_mtime),
+    }
+    if status != 'running':
+        s['finished'] = iso_time(time.time())
+    if training.dist.world > 1:
+        s['processes'] = training.dist.world
+    if st.early_stopped:
+        s['early stopped'] = (
+            f"after epoch {st.early_stopped} ({cfg.training.monitor} did not improve for {st.bad_epochs} epochs)"
+        )
+    if st.best_epoch:
+        s[f'best {cfg.training.monitor}'] = f"{st.best:.4f} (epoch {st.best_epoch})"
     if st.history:
         last = st.history[-1]
-        s['last epoch'] = f"train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}"
+        s['last epoch'] = (
+            f"train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}"
+        )
         s['train time'] = f"{sum(r['seconds'] for r in st.history):.1f}s"
-    for split, r in (training.results or {}).items(): s[f'final {split}'] = ' '.join(f'{k} {v:.4f}' for k, v in r.items())
-    try: rd.write_summary(s)  # atomic: a full disk keeps the previous summary
-    except OSError as e: logger.warning(f'could not write {rd.summary} ({e.strerror or e})')
+    for split, r in (training.results or {}).items():
+        s[f'final {split}'] = ' '.join(f'{k} {v:.4f}' for k, v in r.items())
+    try:
+        rd.write_summary(s)  # atomic: a full disk keeps the previous summary
+    except OSError as e:
+        logger.warning(f'could not write {rd.summary} ({e.strerror or e})')
     return rd.summary
+
 
 class _stop_on_signals:
     "While training in the main thread, SIGINT and SIGTERM request a clean stop."
-    def __init__(self, training): self.training, self.saved = training, {}
+
+    def __init__(self, training):
+        self.training, self.saved = training, {}
+
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.saved[sig] = signal.signal(sig, lambda *_: self.training.request_stop('interrupted'))
+
     def __exit__(self, *exc):
-        for sig, handler in self.saved.items(): signal.signal(sig, handler)
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
 
 # %% ../nbs/05_train.ipynb #8b28ec4f
 @contextlib.contextmanager
 def _disk_full_as_error():
     "Turn a full disk's `OSError` into a `DiskFullError` that names the file."
     import errno
-    try: yield
+
+    try:
+        yield
     except OSError as e:
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
-        raise DiskFullError(f"No space left on the device to write {e.filename or 'the run folder'}. The last saved checkpoint is intact; "
-                            f"free space, then resume the run with imgcls train --resume RUN_FOLDER.") from None
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise DiskFullError(
+            f"No space left on the device to write {e.filename or 'the run folder'}. The last saved checkpoint is intact; "
+            f"free space, then resume the run with imgcls train --resume RUN_FOLDER."
+        ) from None
 
 # %% ../nbs/05_train.ipynb #64948cae
 def train(config_file=None, overrides=(), resume=None, **subscribers) -> Path:
     "Train from `config_file` and `overrides` (or resume a run); `subscribers` map event names to callables."
     t = Training(config_file, overrides, resume)
-    for event, fn in subscribers.items(): t.on(event, fn)
+    for event, fn in subscribers.items():
+        t.on(event, fn)
     return t.run()

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException, ConfigKeyError
-from .config import ConfigError, load_yaml, load_config, schema_types, run_name, CHOICES, did_you_mean, closest_key, is_file_entry
+from imgcls.config import (
+    ConfigError,
+    load_yaml,
+    load_config,
+    schema_types,
+    run_name,
+    CHOICES,
+    did_you_mean,
+    closest_key,
+    is_file_entry,
+)
 from .models import available_models
 from .metrics import monitor_mode
 from .rundir import RunDir, atomic_write_text
@@ -24,12 +34,14 @@ from .train import Training, epoch_position
 import optuna, sqlalchemy
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
+
 warnings.filterwarnings('ignore', category=optuna.exceptions.ExperimentalWarning)
 
 # %% ../nbs/08_tune.ipynb #ad758b4a
 @dataclass
 class ParamSpace:
     "One searched setting: a float or int range (`log` scale, `step`), or categorical `choices`."
+
     type: str = MISSING  # float | int | categorical
     low: Optional[float] = None
     high: Optional[float] = None
@@ -37,9 +49,11 @@ class ParamSpace:
     step: Optional[float] = None  # grid spacing of a float or int range (the grid sampler needs it)
     choices: Optional[List[Any]] = None
 
+
 @dataclass
 class TuneConfig:
     "The `tune:` section of a config file."
+
     study: str = MISSING  # the study's name and folder: runs/<study>/
     trials: int = 20  # trials in the whole study, over all workers
     metric: str = 'val_acc'  # val_<metric>: the trial's score, its monitor and what pruning watches
@@ -50,7 +64,12 @@ class TuneConfig:
     heartbeat: int = 10  # seconds between a worker's heartbeats; a trial silent for two is taken over
     space: Dict[str, ParamSpace] = field(default_factory=dict)
 
-TUNE_CHOICES = {'direction': (None, 'maximize', 'minimize'), 'sampler': ('tpe', 'random', 'grid'), 'pruner': ('median', 'hyperband', 'none')}
+
+TUNE_CHOICES = {
+    'direction': (None, 'maximize', 'minimize'),
+    'sampler': ('tpe', 'random', 'grid'),
+    'pruner': ('median', 'hyperband', 'none'),
+}
 PARAM_TYPES = ('float', 'int', 'categorical')
 
 # %% ../nbs/08_tune.ipynb #6e1434c9
@@ -59,75 +78,124 @@ def _tune_error(e: OmegaConfBaseException, source: str) -> ConfigError:
     key = f"tune.{e.full_key}" if e.full_key else 'tune'
     if isinstance(e, ConfigKeyError):
         entry, _, last = key.rpartition('.')
-        known = {f'tune.{f}' for f in TuneConfig.__dataclass_fields__} | ({f'{entry}.{f}' for f in ParamSpace.__dataclass_fields__} if key.startswith('tune.space.') else set())
-        return ConfigError(f"Unknown config key `{key}` (from {source}).{did_you_mean(key, known)} Valid keys under `tune:`: "
-                           f"{', '.join(TuneConfig.__dataclass_fields__)}; under each `tune.space` entry: {', '.join(ParamSpace.__dataclass_fields__)}.")
+        known = {f'tune.{f}' for f in TuneConfig.__dataclass_fields__} | (
+            {f'{entry}.{f}' for f in ParamSpace.__dataclass_fields__} if key.startswith('tune.space.') else set()
+        )
+        return ConfigError(
+            f"Unknown config key `{key}` (from {source}).{did_you_mean(key, known)} Valid keys under `tune:`: "
+            f"{', '.join(TuneConfig.__dataclass_fields__)}; under each `tune.space` entry: {', '.join(ParamSpace.__dataclass_fields__)}."
+        )
     return ConfigError(f"Config key `{key}` (from {source}) got {e.value!r}: {e.msg.splitlines()[0]}")
+
 
 def _check_choice(key: str, value, allowed):
     if value not in allowed:
         names = [str(a).replace('None', 'null') for a in allowed]
-        raise ConfigError(f"Config key `tune.{key}` must be one of {', '.join(names)}; got {value!r}.{did_you_mean(str(value), names)}")
+        raise ConfigError(
+            f"Config key `tune.{key}` must be one of {', '.join(names)}; got {value!r}.{did_you_mean(str(value), names)}"
+        )
+
 
 def _check_param(key: str, p, types: dict, sampler: str):
     "One `tune.space` entry: a known config key, a known type, a valid range or choices."
     where = f'`tune.space` entry `{key}`'
     if key not in types:
         hint = f" Did you mean `{k}`?" if (k := closest_key(key)) else ''
-        raise ConfigError(f"{where} is not a config key.{hint} Name the setting as a dotted config key path (e.g. optimizer.lr).")
+        raise ConfigError(
+            f"{where} is not a config key.{hint} Name the setting as a dotted config key path (e.g. optimizer.lr)."
+        )
     _check_choice(f'space.{key}.type', p.type, PARAM_TYPES)
     if p.type == 'categorical':
-        if not p.choices: raise ConfigError(f"{where} has type categorical but no `choices`; list them, e.g. choices: [32, 64].")
+        if not p.choices:
+            raise ConfigError(f"{where} has type categorical but no `choices`; list them, e.g. choices: [32, 64].")
         allowed = available_models() if key == 'model.architecture' else CHOICES[key] if key in CHOICES else None
         bad = [c for c in p.choices if allowed is not None and c not in allowed and not str(c).startswith('timm/')]
-        if bad: raise ConfigError(f"{where}: {bad[0]!r} is not a valid {key}.{did_you_mean(str(bad[0]), [str(a) for a in allowed])} Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}.")
+        if bad:
+            raise ConfigError(
+                f"{where}: {bad[0]!r} is not a valid {key}.{did_you_mean(str(bad[0]), [str(a) for a in allowed])} Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}."
+            )
         return
-    if p.low is None or p.high is None: raise ConfigError(f"{where} has type {p.type} but no `low` and `high`; give both, e.g. {{type: {p.type}, low: 1, high: 8}}.")
-    if not p.low < p.high: raise ConfigError(f"{where}: `low` ({p.low}) must be below `high` ({p.high}).")
-    if p.log and p.low <= 0: raise ConfigError(f"{where}: a log range needs `low` > 0; got {p.low}.")
-    if p.type == 'int' and not (float(p.low).is_integer() and float(p.high).is_integer()): raise ConfigError(f"{where} has type int but `low`/`high` are not whole numbers.")
-    if p.log and p.step is not None: raise ConfigError(f"{where}: `step` and `log: true` cannot be combined; drop one.")
-    if sampler == 'grid' and p.step is None: raise ConfigError(f"{where}: the grid sampler needs a `step` for a {p.type} range (or use type categorical with choices).")
+    if p.low is None or p.high is None:
+        raise ConfigError(
+            f"{where} has type {p.type} but no `low` and `high`; give both, e.g. {{type: {p.type}, low: 1, high: 8}}."
+        )
+    if not p.low < p.high:
+        raise ConfigError(f"{where}: `low` ({p.low}) must be below `high` ({p.high}).")
+    if p.log and p.low <= 0:
+        raise ConfigError(f"{where}: a log range needs `low` > 0; got {p.low}.")
+    if p.type == 'int' and not (float(p.low).is_integer() and float(p.high).is_integer()):
+        raise ConfigError(f"{where} has type int but `low`/`high` are not whole numbers.")
+    if p.log and p.step is not None:
+        raise ConfigError(f"{where}: `step` and `log: true` cannot be combined; drop one.")
+    if sampler == 'grid' and p.step is None:
+        raise ConfigError(
+            f"{where}: the grid sampler needs a `step` for a {p.type} range (or use type categorical with choices)."
+        )
+
 
 def check_tune(section, source: str = 'the config') -> DictConfig:
     "The `tune:` section merged over `TuneConfig`'s defaults and checked; a `ConfigError` with a did-you-mean hint otherwise."
-    try: tune = OmegaConf.merge(OmegaConf.structured(TuneConfig), section)
-    except OmegaConfBaseException as e: raise _tune_error(e, source) from None
-    if OmegaConf.is_missing(tune, 'study'): raise ConfigError(f"`tune.study` (from {source}) has no value: name the study (its folder is runs/<study>/).")
-    for key in ('direction', 'sampler', 'pruner'): _check_choice(key, tune[key], TUNE_CHOICES[key])
-    if not tune.metric.startswith('val_'): raise ConfigError(f"`tune.metric` must be val_<metric> (val_acc, val_loss, ...); got {tune.metric!r}.")
-    if tune.trials < 1: raise ConfigError(f"`tune.trials` must be at least 1; got {tune.trials}.")
-    if tune.heartbeat < 1: raise ConfigError(f"`tune.heartbeat` must be at least 1 (seconds); got {tune.heartbeat}.")
-    if not tune.space: raise ConfigError(f"`tune.space` (from {source}) is empty: add the settings to search, e.g. optimizer.lr: {{type: float, low: 1.0e-4, high: 0.1, log: true}}.")
-    if tune.study != run_name(name=tune.study): raise ConfigError(f"`tune.study` {tune.study!r} is not a plain folder name; use letters, digits, _ . + - (e.g. {run_name(name=tune.study)!r}).")
+    try:
+        tune = OmegaConf.merge(OmegaConf.structured(TuneConfig), section)
+    except OmegaConfBaseException as e:
+        raise _tune_error(e, source) from None
+    if OmegaConf.is_missing(tune, 'study'):
+        raise ConfigError(f"`tune.study` (from {source}) has no value: name the study (its folder is runs/<study>/).")
+    for key in ('direction', 'sampler', 'pruner'):
+        _check_choice(key, tune[key], TUNE_CHOICES[key])
+    if not tune.metric.startswith('val_'):
+        raise ConfigError(f"`tune.metric` must be val_<metric> (val_acc, val_loss, ...); got {tune.metric!r}.")
+    if tune.trials < 1:
+        raise ConfigError(f"`tune.trials` must be at least 1; got {tune.trials}.")
+    if tune.heartbeat < 1:
+        raise ConfigError(f"`tune.heartbeat` must be at least 1 (seconds); got {tune.heartbeat}.")
+    if not tune.space:
+        raise ConfigError(
+            f"`tune.space` (from {source}) is empty: add the settings to search, e.g. optimizer.lr: {{type: float, low: 1.0e-4, high: 0.1, log: true}}."
+        )
+    if tune.study != run_name(name=tune.study):
+        raise ConfigError(
+            f"`tune.study` {tune.study!r} is not a plain folder name; use letters, digits, _ . + - (e.g. {run_name(name=tune.study)!r})."
+        )
     types = schema_types()
-    for key, p in tune.space.items(): _check_param(key, p, types, tune.sampler)
-    if tune.direction is None: tune.direction = 'maximize' if monitor_mode(tune.metric) == 'max' else 'minimize'
+    for key, p in tune.space.items():
+        _check_param(key, p, types, tune.sampler)
+    if tune.direction is None:
+        tune.direction = 'maximize' if monitor_mode(tune.metric) == 'max' else 'minimize'
     return tune
 
 # %% ../nbs/08_tune.ipynb #d8c37b32
 def load_tune(config_file, overrides=(), source: str = None) -> tuple:
     "The checked `tune:` section of `config_file` and the rest of the file as a config: `tune.*` overrides go to the first, all others to the second; `source` names the file in messages."
     data = load_yaml(config_file)
-    if 'tune' not in data: raise ConfigError(f"{config_file} has no `tune:` section; add one with `study` and `space` (see the tune docs).")
+    if 'tune' not in data:
+        raise ConfigError(
+            f"{config_file} has no `tune:` section; add one with `study` and `space` (see the tune docs)."
+        )
     section, base = data.pop('tune'), data
     mine = [o for o in overrides if o.startswith('tune.')]
-    try: section = OmegaConf.merge(section, OmegaConf.from_dotlist([o.removeprefix('tune.') for o in mine]))
-    except OmegaConfBaseException as e: raise _tune_error(e, 'the command line') from None
+    try:
+        section = OmegaConf.merge(section, OmegaConf.from_dotlist([o.removeprefix('tune.') for o in mine]))
+    except OmegaConfBaseException as e:
+        raise _tune_error(e, 'the command line') from None
     base = OmegaConf.merge(base, OmegaConf.from_dotlist([o for o in overrides if not o.startswith('tune.')]))
     return check_tune(section, source or str(config_file)), base
 
 # %% ../nbs/08_tune.ipynb #6292a733
 STUDY_CONFIG = 'study.yaml'  # the config every trial starts from: the file without `tune:`, plus the fixed overrides
 
+
 def _absolute_imports(base: DictConfig, config_dir: Path) -> DictConfig:
     "`base` with its `.py` entries under `imports:` made absolute, so the study's config works from its own folder."
     base = base.copy()
-    if base.get('imports'): base.imports = [str((config_dir/str(e)).resolve()) if is_file_entry(str(e)) else e for e in base.imports]
+    if base.get('imports'):
+        base.imports = [str((config_dir / str(e)).resolve()) if is_file_entry(str(e)) else e for e in base.imports]
     return base
+
 
 class Study:
     "A study: its `tune:` settings, folder `runs/<study>/`, the config its trials start from, and its storage URL."
+
     def __init__(self, config_file, overrides=(), storage: str = None, source: str = None):
         "`source` names the config in messages (default: `config_file`)."
         source = source or str(config_file)
@@ -136,14 +204,17 @@ class Study:
         base.training = {**base.get('training', {}), 'monitor': self.tune.metric}
         self.config_text = OmegaConf.to_yaml(base)
         with tempfile.TemporaryDirectory() as d:  # check the trials' config before anything is written
-            (Path(d)/STUDY_CONFIG).write_text(self.config_text)
-            try: self.cfg = load_config(Path(d)/STUDY_CONFIG, files=True)
-            except ConfigError as e: raise ConfigError(str(e).replace(str(Path(d)/STUDY_CONFIG), f'{source} with the overrides')) from None
-        self.dir = Path(self.cfg.output.runs_dir)/self.tune.study
-        self.storage = storage or f'sqlite:///{(self.dir/"study.db").resolve()}'
+            (Path(d) / STUDY_CONFIG).write_text(self.config_text)
+            try:
+                self.cfg = load_config(Path(d) / STUDY_CONFIG, files=True)
+            except ConfigError as e:
+                raise ConfigError(str(e).replace(str(Path(d) / STUDY_CONFIG), f'{source} with the overrides')) from None
+        self.dir = Path(self.cfg.output.runs_dir) / self.tune.study
+        self.storage = storage or f'sqlite:///{(self.dir / "study.db").resolve()}'
 
     @property
-    def config_file(self) -> Path: return self.dir/STUDY_CONFIG
+    def config_file(self) -> Path:
+        return self.dir / STUDY_CONFIG
 
     def write_config(self) -> Path:
         "Write the trials' config into the study folder."
@@ -154,33 +225,44 @@ def suggest(trial, space) -> dict:
     "The trial's value for every `tune.space` entry, asked of Optuna's sampler."
     out = {}
     for key, p in space.items():
-        if p.type == 'categorical': out[key] = trial.suggest_categorical(key, list(p.choices))
-        elif p.type == 'int': out[key] = trial.suggest_int(key, int(p.low), int(p.high), step=int(p.step or 1), log=p.log)
-        else: out[key] = trial.suggest_float(key, p.low, p.high, step=p.step, log=p.log)
+        if p.type == 'categorical':
+            out[key] = trial.suggest_categorical(key, list(p.choices))
+        elif p.type == 'int':
+            out[key] = trial.suggest_int(key, int(p.low), int(p.high), step=int(p.step or 1), log=p.log)
+        else:
+            out[key] = trial.suggest_float(key, p.low, p.high, step=p.step, log=p.log)
     return out
+
 
 def _yaml_value(v) -> str:
     "`v` as an override's value (null, true/false, exact numbers)."
-    return 'null' if v is None else str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, float) else str(v)
+    return (
+        'null' if v is None else str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, float) else str(v)
+    )
+
 
 def param_overrides(params: dict) -> list:
     "The trial's parameters as `key=value` overrides."
     return [f'{k}={_yaml_value(v)}' for k, v in params.items()]
 
+
 def format_param(v) -> str:
     "A parameter's value as people read it: floats to 3 significant digits (0.00316), the rest as in an override."
     return f'{v:.3g}' if isinstance(v, float) else _yaml_value(v)
+
 
 def trial_name(number: int, params: dict) -> str:
     "The trial's run folder name: `trial_<n>_` and its parameters, numbers to 3 significant digits."
     short = [f'{k}={format_param(v)}' for k, v in params.items()]
     return run_name(name=f'trial_{number}_{run_name(short)}')
 
+
 def grid_space(space) -> dict:
     "The grid sampler's values of every entry: the choices, or the range in steps."
     out = {}
     for key, p in space.items():
-        if p.type == 'categorical': out[key] = list(p.choices)
+        if p.type == 'categorical':
+            out[key] = list(p.choices)
         else:
             n = int(round((p.high - p.low) / p.step))
             vals = [p.low + i * p.step for i in range(n + 1)]
@@ -191,21 +273,27 @@ def grid_space(space) -> dict:
 class TuneError(RuntimeError):
     "A sweep that could not finish; the message says how to continue it."
 
+
 class TrialInterrupted(Exception):
     "A trial's training was stopped (Ctrl-C, SIGTERM, Stop) before it finished; its run folder holds `last.pt`."
+
 
 def _best(history: list, metric: str):
     "The best value of `metric` in a run's history."
     values = [r[metric] for r in history]
     return (max if monitor_mode(metric) == 'max' else min)(values) if values else None
 
+
 def _finished_value(run_dir, metric: str):
     "The score of a trial run that already finished, or None when it still has epochs to train."
-    if RunDir(run_dir).status() not in ('completed', 'early-stopped'): return None
+    if RunDir(run_dir).status() not in ('completed', 'early-stopped'):
+        return None
     return _best(RunDir(run_dir).read_history(), metric)
+
 
 class Objective:
     "Run one Optuna trial as an ordinary training run in the study folder; resume the run of a trial whose worker died; `on_training(training, trial)` sees each before it trains."
+
     def __init__(self, sweep: Study, on_training=None):
         self.sweep, self.on_training, self.training = sweep, on_training, None
 
@@ -222,38 +310,58 @@ class Objective:
         tune, self.number = self.sweep.tune, trial.number
         params = suggest(trial, tune.space)
         prev = trial.user_attrs.get('run_dir')
-        if prev and (value := _finished_value(prev, tune.metric)) is not None: return value  # the worker died after training
+        if prev and (value := _finished_value(prev, tune.metric)) is not None:
+            return value  # the worker died after training
         t = self.training = self.training_for(trial, params)
-        if t.resume_ckpt is None: trial.set_user_attr('run_trial', trial.number)  # the trial that made the run folder; retries inherit it
+        if t.resume_ckpt is None:
+            trial.set_user_attr('run_trial', trial.number)  # the trial that made the run folder; retries inherit it
         t.on('on_train_begin', lambda training, **kw: trial.set_user_attr('run_dir', str(training.run_dir)))
+
         def report(training, epoch, metrics, **kw):
             trial.report(metrics[tune.metric], epoch)
-            if epoch < training.cfg.training.num_epochs and trial.should_prune(): training.request_stop('pruned')
+            if epoch < training.cfg.training.num_epochs and trial.should_prune():
+                training.request_stop('pruned')
+
         t.on('on_epoch_end', report)
-        if self.on_training: self.on_training(t, trial)
+        if self.on_training:
+            self.on_training(t, trial)
         t.run()
-        if t.stop_reason == 'pruned': raise optuna.TrialPruned(f"pruned at epoch {t.state.epoch}: {t.run_dir}")
-        if t.stop_reason: raise TrialInterrupted(f"{t.stop_reason} at {epoch_position(t.state)}: {t.run_dir}")
+        if t.stop_reason == 'pruned':
+            raise optuna.TrialPruned(f"pruned at epoch {t.state.epoch}: {t.run_dir}")
+        if t.stop_reason:
+            raise TrialInterrupted(f"{t.stop_reason} at {epoch_position(t.state)}: {t.run_dir}")
         return t.state.best
 
 # %% ../nbs/08_tune.ipynb #c87d5906
 def make_sampler(tune, seed=None):
     "Optuna's sampler for `tune.sampler`."
-    if tune.sampler == 'grid': return optuna.samplers.GridSampler(grid_space(tune.space), seed=seed)
-    if tune.sampler == 'random': return optuna.samplers.RandomSampler(seed=seed)
+    if tune.sampler == 'grid':
+        return optuna.samplers.GridSampler(grid_space(tune.space), seed=seed)
+    if tune.sampler == 'random':
+        return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
+
 
 def make_pruner(tune, num_epochs: int):
     "Optuna's pruner for `tune.pruner`, watching one value per epoch."
-    if tune.pruner == 'median': return optuna.pruners.MedianPruner(n_startup_trials=min(5, max(1, tune.trials // 4)), n_warmup_steps=1)
-    if tune.pruner == 'hyperband': return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=num_epochs)
+    if tune.pruner == 'median':
+        return optuna.pruners.MedianPruner(n_startup_trials=min(5, max(1, tune.trials // 4)), n_warmup_steps=1)
+    if tune.pruner == 'hyperband':
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=num_epochs)
     return optuna.pruners.NopPruner()
+
 
 def make_storage(url: str, heartbeat: int):
     "An Optuna RDB storage with worker heartbeats: a trial silent for two heartbeats is failed and queued again with its run folder."
     kw = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {'pool_pre_ping': True}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=heartbeat, grace_period=2 * heartbeat,
-                                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3, inherit_intermediate_values=True))
+    return optuna.storages.RDBStorage(
+        url,
+        engine_kwargs=kw,
+        heartbeat_interval=heartbeat,
+        grace_period=2 * heartbeat,
+        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3, inherit_intermediate_values=True),
+    )
+
 
 def open_study(sweep: Study, seed=None, attempts: int = 5):
     "Create the study or load it; workers starting at once may race to create tables, so this retries."
@@ -261,19 +369,31 @@ def open_study(sweep: Study, seed=None, attempts: int = 5):
     sweep.dir.mkdir(parents=True, exist_ok=True)
     for i in range(attempts):
         try:
-            study = optuna.create_study(study_name=tune.study, storage=make_storage(sweep.storage, tune.heartbeat), load_if_exists=True, direction=tune.direction,
-                                        sampler=make_sampler(tune, seed), pruner=make_pruner(tune, sweep.cfg.training.num_epochs))
+            study = optuna.create_study(
+                study_name=tune.study,
+                storage=make_storage(sweep.storage, tune.heartbeat),
+                load_if_exists=True,
+                direction=tune.direction,
+                sampler=make_sampler(tune, seed),
+                pruner=make_pruner(tune, sweep.cfg.training.num_epochs),
+            )
             break
         except sqlalchemy.exc.SQLAlchemyError:
-            if i == attempts - 1: raise
+            if i == attempts - 1:
+                raise
             time.sleep(0.5 + random.random())
     if study.direction.name.lower() != tune.direction:
-        raise ConfigError(f"Study {tune.study!r} in {sweep.storage} was created to {study.direction.name.lower()}; it cannot {tune.direction}. Name a new study (tune.study=...).")
+        raise ConfigError(
+            f"Study {tune.study!r} in {sweep.storage} was created to {study.direction.name.lower()}; it cannot {tune.direction}. Name a new study (tune.study=...)."
+        )
     saved = study.user_attrs.get('config')
-    if saved is None: study.set_user_attr('config', sweep.config_text)
+    if saved is None:
+        study.set_user_attr('config', sweep.config_text)
     elif saved != sweep.config_text:
-        raise ConfigError(f"Study {tune.study!r} was started with another config (saved in {sweep.config_file} and in the study); "
-                          f"continue it with the same config file and overrides, or name a new study (tune.study=...).")
+        raise ConfigError(
+            f"Study {tune.study!r} was started with another config (saved in {sweep.config_file} and in the study); "
+            f"continue it with the same config file and overrides, or name a new study (tune.study=...)."
+        )
     sweep.write_config()
     return study
 
@@ -284,24 +404,33 @@ def counted_trials(study) -> list:
     replaced = {t.system_attrs['failed_trial'] for t in trials if 'failed_trial' in t.system_attrs}
     return [t for t in trials if not (t.state == TrialState.FAIL and t.number in replaced)]
 
+
 def next_step(study, n_trials: int) -> str:
     "What a worker does next: `run` a trial, `wait` for others' running trials (one may be dead), or `done`."
     optuna.storages.fail_stale_trials(study)
     trials = counted_trials(study)
-    if len(trials) < n_trials or any(t.state == TrialState.WAITING for t in trials): return 'run'
+    if len(trials) < n_trials or any(t.state == TrialState.WAITING for t in trials):
+        return 'run'
     return 'wait' if any(t.state == TrialState.RUNNING for t in trials) else 'done'
+
 
 def work(sweep: Study, seed=None, on_training=None, should_stop=lambda: False) -> int:
     "One worker: run trials until the study holds `tune.trials` finished ones; return how many this worker ran. `on_training(training, trial)` sees each trial's run before it trains."
     study, objective, ran = open_study(sweep, seed), Objective(sweep, on_training), 0
     while not should_stop():
         step = next_step(study, sweep.tune.trials)
-        if step == 'done': break
-        if step == 'wait': time.sleep(sweep.tune.heartbeat); continue
-        try: study.optimize(objective, n_trials=1, catch=USER_ERRORS)
+        if step == 'done':
+            break
+        if step == 'wait':
+            time.sleep(sweep.tune.heartbeat)
+            continue
+        try:
+            study.optimize(objective, n_trials=1, catch=USER_ERRORS)
         except TrialInterrupted:
             stopped = next(t for t in study.get_trials(deepcopy=False) if t.number == objective.number)
-            RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True)(study, stopped)  # queued again: the next worker resumes its last.pt
+            RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True)(
+                study, stopped
+            )  # queued again: the next worker resumes its last.pt
             raise
         ran += 1
     return ran
@@ -310,100 +439,175 @@ def work(sweep: Study, seed=None, on_training=None, should_stop=lambda: False) -
 def leaderboard(sweep_dir, sort: str = 'val_acc'):
     "The study's trials as an `imgcls.runs` leaderboard (best first)."
     from imgcls.runs import list_runs
+
     df = list_runs(sweep_dir, sort)
     return df[df['name'].str.startswith('trial_')]
 
+
 def best_command(sweep: Study, study) -> str:
     "The `imgcls train` command that reproduces the best trial as a single run, from this folder (`cd` first: it works from any terminal)."
-    return f'cd {shlex.quote(str(Path.cwd()))} && ' + shlex.join(['imgcls', 'train', '--config', str(sweep.config_file), *param_overrides(study.best_trial.params)])
+    return f'cd {shlex.quote(str(Path.cwd()))} && ' + shlex.join(
+        ['imgcls', 'train', '--config', str(sweep.config_file), *param_overrides(study.best_trial.params)]
+    )
+
 
 def save_plots(study, folder) -> list:
     "Optuna's optimisation history, parameter importances and parallel coordinates as PNGs in `folder` (those the finished trials allow)."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib
+    import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
+
     folder, saved = Path(folder), []
     folder.mkdir(parents=True, exist_ok=True)
-    for name, plot in (('history', ovm.plot_optimization_history), ('importances', ovm.plot_param_importances), ('parallel_coordinates', ovm.plot_parallel_coordinate)):
+    for name, plot in (
+        ('history', ovm.plot_optimization_history),
+        ('importances', ovm.plot_param_importances),
+        ('parallel_coordinates', ovm.plot_parallel_coordinate),
+    ):
         try:
-            with warnings.catch_warnings():  # a parameter that took one value only draws a flat axis; matplotlib's warning about it is noise
+            with (
+                warnings.catch_warnings()
+            ):  # a parameter that took one value only draws a flat axis; matplotlib's warning about it is noise
                 warnings.filterwarnings('ignore', message='Attempting to set identical')
                 ax = plot(study)
-        except (ValueError, RuntimeError) as e: logger.info(f'no {name} plot: {e}'); continue
+        except (ValueError, RuntimeError) as e:
+            logger.info(f'no {name} plot: {e}')
+            continue
         fig = (ax.flat[0] if hasattr(ax, 'flat') else ax).figure
-        fig.set_size_inches(6, 3.6); fig.tight_layout()
-        fig.savefig(folder/f'{name}.png', dpi=80); plt.close(fig)
-        saved.append(folder/f'{name}.png')
+        fig.set_size_inches(6, 3.6)
+        fig.tight_layout()
+        fig.savefig(folder / f'{name}.png', dpi=80)
+        plt.close(fig)
+        saved.append(folder / f'{name}.png')
     return saved
+
 
 def format_metric(v) -> str:
     "A metric value to 4 decimals; empty when there is none yet."
     return '' if v is None else f'{v:.4f}'
 
+
 def format_params(params: dict) -> str:
     "A trial's parameters as `key=value, ...`, numbers to 3 significant digits."
     return ', '.join(f'{k}={format_param(v)}' for k, v in params.items())
 
+
 def trial_value(trial, metric: str):
     "A trial's score: its value, or (running) the best epoch so far; None before its first epoch."
-    if trial.value is not None: return trial.value
+    if trial.value is not None:
+        return trial.value
     steps = list(trial.intermediate_values.values())
     return (max if monitor_mode(metric) == 'max' else min)(steps) if steps else None
+
 
 def state_counts(study) -> str:
     "How many counted trials are in each state, e.g. `3 trials: 2 complete, 1 pruned`."
     states = [t.state.name.lower().replace('fail', 'failed') for t in counted_trials(study)]
-    return f"{len(states)} trial{'s' * (len(states) != 1)}: " + ', '.join(f'{states.count(s)} {s}' for s in dict.fromkeys(states))
+    return f"{len(states)} trial{'s' * (len(states) != 1)}: " + ', '.join(
+        f'{states.count(s)} {s}' for s in dict.fromkeys(states)
+    )
+
 
 TRIALS_CSS = '<style>.imgcls-trials td, .imgcls-trials th {padding: 2px 10px; text-align: left} .imgcls-trials .num {text-align: right}</style>'
 
+
 def trials_html(study, metric: str, num_epochs: int) -> str:
     "The counted trials as an HTML table, one `<tr data-trial=N>` each: state, epochs trained of those planned, parameters, score, run folder."
+
     def row(t):
         planned = t.params.get('training.num_epochs', num_epochs)
-        cells = [(t.number, 'num'), (t.state.name.lower(), ''), (f'{len(t.intermediate_values)}/{planned}', 'num'), (format_params(t.params), ''),
-                 (format_metric(trial_value(t, metric)), 'num'), (Path(t.user_attrs.get('run_dir', '')).name, '')]
-        return f'<tr data-trial="{t.number}">' + ''.join(f'<td class="{c}">{html.escape(str(v))}</td>' for v, c in cells) + '</tr>'
+        cells = [
+            (t.number, 'num'),
+            (t.state.name.lower(), ''),
+            (f'{len(t.intermediate_values)}/{planned}', 'num'),
+            (format_params(t.params), ''),
+            (format_metric(trial_value(t, metric)), 'num'),
+            (Path(t.user_attrs.get('run_dir', '')).name, ''),
+        ]
+        return (
+            f'<tr data-trial="{t.number}">'
+            + ''.join(f'<td class="{c}">{html.escape(str(v))}</td>' for v, c in cells)
+            + '</tr>'
+        )
+
     head = ''.join(f'<th>{h}</th>' for h in ('trial', 'state', 'epochs', 'parameters', metric, 'run folder'))
     return f'{TRIALS_CSS}<table class="imgcls-trials"><thead><tr>{head}</tr></thead><tbody>{"".join(map(row, counted_trials(study)))}</tbody></table>'
 
+
 def best_html(sweep: Study, study) -> str:
     "The best trial as HTML: its score, number and parameters, and the `imgcls train` command that reproduces it (exact values)."
-    if not any(t.state == TrialState.COMPLETE for t in study.trials): return 'No trial has finished yet.'
+    if not any(t.state == TrialState.COMPLETE for t in study.trials):
+        return 'No trial has finished yet.'
     b = study.best_trial
-    return (f'<b>Best: trial {b.number}, {sweep.tune.metric} {format_metric(b.value)}</b> with {html.escape(format_params(b.params))}<br>'
-            f'Reproduce it as a single run: <code>{html.escape(best_command(sweep, study))}</code>')
+    return (
+        f'<b>Best: trial {b.number}, {sweep.tune.metric} {format_metric(b.value)}</b> with {html.escape(format_params(b.params))}<br>'
+        f'Reproduce it as a single run: <code>{html.escape(best_command(sweep, study))}</code>'
+    )
 
 # %% ../nbs/08_tune.ipynb #0bab2af5
 def worker_command(config_file, overrides=(), storage: str = None) -> list:
     "The command line of one local worker process (`imgcls tune ... --worker`)."
-    return [sys.executable, '-c', 'import sys; from imgcls.cli import main; sys.exit(main())', 'tune', '--config', str(config_file), '--worker',
-            *(['--storage', storage] if storage else []), *overrides]
+    return [
+        sys.executable,
+        '-c',
+        'import sys; from imgcls.cli import main; sys.exit(main())',
+        'tune',
+        '--config',
+        str(config_file),
+        '--worker',
+        *(['--storage', storage] if storage else []),
+        *overrides,
+    ]
+
 
 def start_workers(config_file, overrides=(), storage: str = None, workers: int = 2, seed=None) -> list:
     "Start `workers` local worker processes on one study (each with its own sampler seed when `seed` is set)."
-    return [subprocess.Popen(worker_command(config_file, [*overrides, *([f'tune.seed={seed + i}'] if seed is not None else [])], storage))
-            for i in range(workers)]
+    return [
+        subprocess.Popen(
+            worker_command(config_file, [*overrides, *([f'tune.seed={seed + i}'] if seed is not None else [])], storage)
+        )
+        for i in range(workers)
+    ]
+
 
 def wait_workers(procs) -> int:
     "Wait for every worker (Ctrl-C reaches them too: each stops its trial cleanly); the worst exit code."
     codes = []
     for p in procs:
         while True:
-            try: codes.append(p.wait()); break
-            except KeyboardInterrupt: continue
+            try:
+                codes.append(p.wait())
+                break
+            except KeyboardInterrupt:
+                continue
     return max(codes, key=abs, default=0)
+
 
 def study_results(sweep: Study, plots: bool = True) -> dict:
     "The study's trial counts by state, the leaderboard, the best trial (parameters, value, run folder, reproducing command) and the plots."
     study = optuna.load_study(study_name=sweep.tune.study, storage=make_storage(sweep.storage, sweep.tune.heartbeat))
     trials = counted_trials(study)
-    states = {s: sum(t.state.name.lower() == s for t in trials) for s in ('complete', 'pruned', 'fail', 'running', 'waiting')}
-    res = {'study': study, 'states': states, 'leaderboard': leaderboard(sweep.dir) if sweep.dir.is_dir() else None, 'best': None,
-           'plots': save_plots(study, sweep.dir/'plots') if plots and states['complete'] else []}
+    states = {
+        s: sum(t.state.name.lower() == s for t in trials) for s in ('complete', 'pruned', 'fail', 'running', 'waiting')
+    }
+    res = {
+        'study': study,
+        'states': states,
+        'leaderboard': leaderboard(sweep.dir) if sweep.dir.is_dir() else None,
+        'best': None,
+        'plots': save_plots(study, sweep.dir / 'plots') if plots and states['complete'] else [],
+    }
     if states['complete']:
         b = study.best_trial
-        res['best'] = {'number': b.number, 'value': b.value, 'params': b.params, 'run_dir': b.user_attrs.get('run_dir'), 'command': best_command(sweep, study)}
+        res['best'] = {
+            'number': b.number,
+            'value': b.value,
+            'params': b.params,
+            'run_dir': b.user_attrs.get('run_dir'),
+            'command': best_command(sweep, study),
+        }
     return res
+
 
 def tune(config_file, overrides=(), workers: int = 1, storage: str = None, plots: bool = True) -> dict:
     "Run the study of `config_file` (continuing it when it exists) with `workers` local processes; return `study_results`."
@@ -411,6 +615,10 @@ def tune(config_file, overrides=(), workers: int = 1, storage: str = None, plots
     if workers > 1:
         open_study(sweep)  # create the storage once, before the workers race for it
         code = wait_workers(start_workers(config_file, overrides, storage, workers, sweep.tune.seed))
-        if code: raise TuneError(f"A worker of study {sweep.tune.study!r} exited with code {code}; its trial is queued again. Rerun the same command to continue the study.")
-    else: work(sweep, sweep.tune.seed)
+        if code:
+            raise TuneError(
+                f"A worker of study {sweep.tune.study!r} exited with code {code}; its trial is queued again. Rerun the same command to continue the study."
+            )
+    else:
+        work(sweep, sweep.tune.seed)
     return study_results(sweep, plots)

@@ -24,22 +24,30 @@ from .inference import load_run, predict
 
 # %% ../nbs/11_widgets.ipynb #e4b9c0bd
 def _format(value) -> str:
-    if value is None: return 'null'
-    if isinstance(value, bool): return str(value).lower()
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return str(value).lower()
     return f'{value:.3g}' if isinstance(value, float) else str(value)
 
+
 def _same(value, base) -> bool:
-    if isinstance(value, float) and isinstance(base, (int, float)): return math.isclose(value, base, rel_tol=1e-6)
+    if isinstance(value, float) and isinstance(base, (int, float)):
+        return math.isclose(value, base, rel_tol=1e-6)
     return value == base
+
 
 def config_overrides(values: dict, base: DictConfig) -> list:
     "`key=value` overrides for the `values` (by dotted key) that differ from `base`, in the order given."
     return [f'{k}={_format(v)}' for k, v in values.items() if not _same(v, OmegaConf.select(base, k))]
 
+
 def cli_equivalent(config_file, overrides, cwd=None) -> str:
     "The `imgcls train` command line that makes the same run, from `cwd` (default: this folder) so it works from any terminal."
     cd = shlex.quote(str(Path(cwd or Path.cwd()).absolute()))
-    return f"cd {cd} && " + shlex.join(['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides])
+    return f"cd {cd} && " + shlex.join(
+        ['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides]
+    )
 
 # %% ../nbs/11_widgets.ipynb #8d01c01b
 def rank_models(names, text: str) -> list:
@@ -47,12 +55,18 @@ def rank_models(names, text: str) -> list:
     t = text.strip().lower()
     return sorted((n for n in names if t in n.lower()), key=lambda n: (n.lower() != t, not n.lower().startswith(t)))
 
+
 class ModelPicker:
     "A filter box over a dropdown of every available architecture."
+
     def __init__(self, names=None):
         self.names = list(names or available_models())
-        self.filter = widgets.Text(description='Model', placeholder='filter: resnet, vit, efficientnet...', style={'description_width': '95px'})
-        self.dropdown = widgets.Dropdown(options=self.names, description='Architecture', style={'description_width': '95px'})
+        self.filter = widgets.Text(
+            description='Model', placeholder='filter: resnet, vit, efficientnet...', style={'description_width': '95px'}
+        )
+        self.dropdown = widgets.Dropdown(
+            options=self.names, description='Architecture', style={'description_width': '95px'}
+        )
         self.count = widgets.HTML()
         self.filter.observe(lambda change: self.apply_filter(change.new), 'value')
         self.box = widgets.VBox([self.filter, self.dropdown, self.count])
@@ -62,15 +76,23 @@ class ModelPicker:
         "List the names containing `text` (all of them when none does) and select the best match."
         hits, keep = rank_models(self.names, text), self.dropdown.value
         self.dropdown.options = hits or self.names
-        self.dropdown.value = hits[0] if hits and text.strip() else keep if keep in self.dropdown.options else self.dropdown.options[0]
-        self.count.value = f'<small>{len(hits)} of {len(self.names)} models</small>' if hits else f'<small>no model matches {html.escape(text)!r}</small>'
+        self.dropdown.value = (
+            hits[0] if hits and text.strip() else keep if keep in self.dropdown.options else self.dropdown.options[0]
+        )
+        self.count.value = (
+            f'<small>{len(hits)} of {len(self.names)} models</small>'
+            if hits
+            else f'<small>no model matches {html.escape(text)!r}</small>'
+        )
 
     @property
-    def value(self) -> str: return self.dropdown.value
+    def value(self) -> str:
+        return self.dropdown.value
 
     @value.setter
     def value(self, name: str):
-        if name not in self.names: self.names.append(name)  # an unknown name from a config file: training will explain
+        if name not in self.names:
+            self.names.append(name)  # an unknown name from a config file: training will explain
         if name not in self.dropdown.options:
             self.filter.value = ''
             self.apply_filter('')
@@ -83,37 +105,58 @@ def figure_png(fig: Figure) -> bytes:
     fig.savefig(buf, format='png')
     return buf.getvalue()
 
+
 class LiveCurves:
     "Loss and accuracy curves in one figure, redrawn in place into an `ipywidgets.Image` from training events."
+
     def __init__(self, every: int = 5):
-        self.every, self.fig, self.due, self.last_loss = every, Figure(figsize=(9.4, 2.7), dpi=100, layout='constrained'), Throttle(1.0), math.nan
+        self.every, self.fig, self.due, self.last_loss = (
+            every,
+            Figure(figsize=(9.4, 2.7), dpi=100, layout='constrained'),
+            Throttle(1.0),
+            math.nan,
+        )
         import seaborn as sns
-        with sns.axes_style('whitegrid'): self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)  # seaborn's look; the lines are updated in place
+
+        with sns.axes_style('whitegrid'):
+            self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)  # seaborn's look; the lines are updated in place
         plot = lambda ax, label, **kw: ax.plot([], [], label=label, **kw)[0]
-        self.lines = {'batch_loss': plot(self.ax_loss, 'train (batches)', lw=1, alpha=0.5, color='C0'),
-                      'train_loss': plot(self.ax_loss, 'train', marker='o', color='C0'), 'val_loss': plot(self.ax_loss, 'val', marker='o', color='C1'),
-                      'train_acc': plot(self.ax_acc, 'train', marker='o', color='C0'), 'val_acc': plot(self.ax_acc, 'val', marker='o', color='C1')}
-        for ax, name in ((self.ax_loss, 'loss'), (self.ax_acc, 'accuracy')):  # legends beside the axes, where they cover no point
-            ax.set(title=name, xlabel='epoch'); ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+        self.lines = {
+            'batch_loss': plot(self.ax_loss, 'train (batches)', lw=1, alpha=0.5, color='C0'),
+            'train_loss': plot(self.ax_loss, 'train', marker='o', color='C0'),
+            'val_loss': plot(self.ax_loss, 'val', marker='o', color='C1'),
+            'train_acc': plot(self.ax_acc, 'train', marker='o', color='C0'),
+            'val_acc': plot(self.ax_acc, 'val', marker='o', color='C1'),
+        }
+        for ax, name in (
+            (self.ax_loss, 'loss'),
+            (self.ax_acc, 'accuracy'),
+        ):  # legends beside the axes, where they cover no point
+            ax.set(title=name, xlabel='epoch')
+            ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
         self.image = widgets.Image(format='png', layout={'width': '100%', 'max_width': '940px'})
         self.reset(1)
 
     def reset(self, num_epochs: int):
         "Clear the curves for a run of `num_epochs`."
         self.batches, self.history = [], []
-        for ax in (self.ax_loss, self.ax_acc): ax.set_xlim(0, max(num_epochs, 1) + 0.3)  # room for the last markers
+        for ax in (self.ax_loss, self.ax_acc):
+            ax.set_xlim(0, max(num_epochs, 1) + 0.3)  # room for the last markers
         self.ax_acc.set_ylim(0, 1.04)
         self.draw()
 
     def attach(self, training):
         "Draw `training`'s progress from now on."
         self.reset(training.cfg.training.num_epochs)
-        training.on('on_batch_end', self.on_batch_end); training.on('on_epoch_end', self.on_epoch_end)
+        training.on('on_batch_end', self.on_batch_end)
+        training.on('on_epoch_end', self.on_epoch_end)
 
     def on_batch_end(self, epoch, batch, num_batches, loss, **kw):
-        if batch % self.every: return
+        if batch % self.every:
+            return
         self.batches.append((epoch + batch / num_batches, loss.detach()))
-        if loss.device.type == 'cpu' or self.due(): self.draw()  # reading a GPU loss waits for the device: once a second at most
+        if loss.device.type == 'cpu' or self.due():
+            self.draw()  # reading a GPU loss waits for the device: once a second at most
 
     def on_epoch_end(self, history, **kw):
         self.history = list(history)
@@ -135,53 +178,87 @@ class LiveCurves:
 def _load_run(run_dir: str, mtime: float):
     return load_run(run_dir)
 
+
 def add_cams(run, paths, results):
     "Add each readable image's Grad-CAM overlay (PNG bytes, for the predicted class) to its `predict` result."
     from imgcls.interpret import cam_png  # grad-cam loads only when asked for
+
     for p, r in zip(paths, results):
-        if 'error' not in r: r['cam'] = cam_png(run, p, size=96)
+        if 'error' not in r:
+            r['cam'] = cam_png(run, p, size=96)
+
 
 def cached_run(run_dir):
     "`load_run(run_dir)`, reused until the run's `best.pt` changes."
     best = RunDir(run_dir).best
     return _load_run(str(run_dir), best.stat().st_mtime if best.is_file() else 0.0)
 
+
 def message_html(text: str, kind: str = 'error') -> str:
     "`text` as a coloured line (`error`, `info` or `ok`), with `backticked` spans as code."
-    if not text: return ''
+    if not text:
+        return ''
     color = {'error': '#b00020', 'info': '#444', 'ok': '#1b5e20'}[kind]
-    return f'<div style="color:{color}">' + re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text, quote=False)) + '</div>'
+    return (
+        f'<div style="color:{color}">'
+        + re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text, quote=False))
+        + '</div>'
+    )
+
 
 def _bar(p: float) -> str:
     return f'<span style="display:inline-block;width:{p * 120:.0f}px;height:10px;background:#4a7fb5"></span>'
 
+
 def predictions_html(results: list, files=()) -> str:
     "`predict` results as HTML: each image (a thumbnail when its upload is in `files`) with its top classes and probability bars."
-    thumbs = {f['name']: f"data:{f['type'] or 'image/png'};base64,{base64.b64encode(f['content']).decode()}" for f in files}
+    thumbs = {
+        f['name']: f"data:{f['type'] or 'image/png'};base64,{base64.b64encode(f['content']).decode()}" for f in files
+    }
     cams = any('cam' in r for r in results)
     grid = f'display:grid;grid-template-columns:56px 340px{" 110px" if cams else ""};gap:4px 10px;align-items:center'  # one column each: rows line up
     cells = []
     for r in results:
-        img = f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">' if r['source'] in thumbs and 'error' not in r else ''
-        top = message_html(r['error']) if 'error' in r else '<br>'.join(
-            f'{_bar(p)} {html.escape(str(c))} {p:.1%}' for c, p in zip(r['classes'], r['probs']))
+        img = (
+            f'<img src="{thumbs[r["source"]]}" style="width:48px;image-rendering:pixelated">'
+            if r['source'] in thumbs and 'error' not in r
+            else ''
+        )
+        top = (
+            message_html(r['error'])
+            if 'error' in r
+            else '<br>'.join(f'{_bar(p)} {html.escape(str(c))} {p:.1%}' for c, p in zip(r['classes'], r['probs']))
+        )
         cells += [f'<div>{img}</div>', f'<div><b>{html.escape(r["source"])}</b><br>{top}</div>']
-        if cams: cells.append(_cam_figure(r))
+        if cams:
+            cells.append(_cam_figure(r))
     return f'<div class="imgcls-prediction-grid" style="{grid}">' + ''.join(cells) + '</div>'
+
 
 def _cam_figure(r: dict) -> str:
     "The Grad-CAM overlay of a result, captioned with the class it explains (the top one)."
-    if 'cam' not in r: return '<div></div>'
+    if 'cam' not in r:
+        return '<div></div>'
     label = html.escape(str(r['classes'][0]))
-    return (f'<figure style="margin:0;text-align:center"><img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" '
-            f'title="where the model looks for {label}"><figcaption style="font-size:11px">looks for <b>{label}</b></figcaption></figure>')
+    return (
+        f'<figure style="margin:0;text-align:center"><img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" '
+        f'title="where the model looks for {label}"><figcaption style="font-size:11px">looks for <b>{label}</b></figcaption></figure>'
+    )
+
 
 class PredictPanel:
     "Upload images and see the top-k classes of a run's best model."
+
     def __init__(self, run_dir='', topk: int = 3):
         self.topk = topk
-        self.run_dir = widgets.Combobox(value=str(run_dir), description='Run folder', placeholder='runs/NAME', ensure_option=False,
-                                        style={'description_width': '95px'}, layout={'width': '520px'})
+        self.run_dir = widgets.Combobox(
+            value=str(run_dir),
+            description='Run folder',
+            placeholder='runs/NAME',
+            ensure_option=False,
+            style={'description_width': '95px'},
+            layout={'width': '520px'},
+        )
         self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload images')
         self.cam = widgets.Checkbox(description='Show where the model looks (Grad-CAM)', indent=False)
         self.output = widgets.HTML()
@@ -189,7 +266,13 @@ class PredictPanel:
         self.cam.observe(lambda change: self.show(self.upload.value), 'value')
         self.run_dir.observe(self.clear, 'value')
         self.cam.add_class('imgcls-predict-cam')
-        self.box = widgets.VBox([widgets.HTML('<b>Predict</b> with the best model of a run'), widgets.HBox([self.run_dir, self.upload, self.cam]), self.output])
+        self.box = widgets.VBox(
+            [
+                widgets.HTML('<b>Predict</b> with the best model of a run'),
+                widgets.HBox([self.run_dir, self.upload, self.cam]),
+                self.output,
+            ]
+        )
 
     def list_runs(self, runs_dir):
         "Offer the runs under `runs_dir` that have a best model, newest first."
@@ -204,76 +287,118 @@ class PredictPanel:
         "Top-k predictions for uploaded `files` (a `FileUpload` value)."
         run = cached_run(self.run_dir.value.strip())
         with tempfile.TemporaryDirectory() as d:
-            paths = [Path(d)/f'{i}_{Path(f["name"]).name}' for i, f in enumerate(files)]
-            for p, f in zip(paths, files): p.write_bytes(f['content'])
+            paths = [Path(d) / f'{i}_{Path(f["name"]).name}' for i, f in enumerate(files)]
+            for p, f in zip(paths, files):
+                p.write_bytes(f['content'])
             results = predict(run, paths, self.topk)
-            if self.cam.value: add_cams(run, paths, results)
-        for r, f in zip(results, files): r['source'] = f['name']
+            if self.cam.value:
+                add_cams(run, paths, results)
+        for r, f in zip(results, files):
+            r['source'] = f['name']
         return results
 
     def show(self, files):
         "Show the predictions for `files`, or why there are none."
-        if not files: return
-        if not self.run_dir.value.strip(): self.output.value = message_html('Train a run, or enter a run folder, first.'); return
-        try: self.output.value = predictions_html(self.predict(files), files)
-        except USER_ERRORS as e: self.output.value = message_html(str(e))
+        if not files:
+            return
+        if not self.run_dir.value.strip():
+            self.output.value = message_html('Train a run, or enter a run folder, first.')
+            return
+        try:
+            self.output.value = predictions_html(self.predict(files), files)
+        except USER_ERRORS as e:
+            self.output.value = message_html(str(e))
 
 # %% ../nbs/11_widgets.ipynb #7b333259
-PANEL_KEYS = {'Model': ('model.architecture', 'model.weights', 'model.freeze_backbone'),
-              'Optimisation': ('optimizer.lr', 'optimizer.name', 'scheduler.name', 'training.batch_size', 'training.num_epochs'),
-              'Other': ('training.precision',)}
+PANEL_KEYS = {
+    'Model': ('model.architecture', 'model.weights', 'model.freeze_backbone'),
+    'Optimisation': ('optimizer.lr', 'optimizer.name', 'scheduler.name', 'training.batch_size', 'training.num_epochs'),
+    'Other': ('training.precision',),
+}
 SHARED_KEYS = ('data.data_dir', 'output.runs_dir', 'training.device')
-LABELS = {'model.architecture': 'Architecture', 'model.weights': 'Weights', 'model.freeze_backbone': 'Freeze backbone',
-          'optimizer.lr': 'Learning rate', 'optimizer.name': 'Optimiser', 'scheduler.name': 'LR schedule', 'training.batch_size': 'Batch size',
-          'training.num_epochs': 'Epochs', 'data.data_dir': 'Data folder', 'output.runs_dir': 'Runs folder', 'training.device': 'Device', 'training.precision': 'Precision'}
+LABELS = {
+    'model.architecture': 'Architecture',
+    'model.weights': 'Weights',
+    'model.freeze_backbone': 'Freeze backbone',
+    'optimizer.lr': 'Learning rate',
+    'optimizer.name': 'Optimiser',
+    'scheduler.name': 'LR schedule',
+    'training.batch_size': 'Batch size',
+    'training.num_epochs': 'Epochs',
+    'data.data_dir': 'Data folder',
+    'output.runs_dir': 'Runs folder',
+    'training.device': 'Device',
+    'training.precision': 'Precision',
+}
+
 
 def panel_keys() -> list:
     "The keys of `PANEL_KEYS`, then `SHARED_KEYS`, that the config schema has, in order."
     known = schema_types()
     return [k for keys in (*PANEL_KEYS.values(), SHARED_KEYS) for k in keys if k in known]
 
+
 def device_names() -> list:
     "`auto`, `cpu` and the accelerators present here."
     import torch
+
     cuda = ['cuda'] + [f'cuda:{i}' for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     mps = ['mps'] if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available() else []
     return ['auto', 'cpu', *cuda, *mps]
 
+
 def _field(cls, key, **kw):
     return cls(description=LABELS[key], style={'description_width': '95px'}, layout={'width': '310px'}, **kw)
 
+
 def setting_widget(key: str) -> widgets.ValueWidget:
     "The widget that edits config `key` (other than the architecture, which has `ModelPicker`)."
-    if key in CHOICES: return _field(widgets.Dropdown, key, options=CHOICES[key])
-    if key == 'optimizer.lr': return _field(widgets.FloatLogSlider, key, min=-6, max=1, step=None, readout_format='.3g')
-    if key == 'model.weights': return _field(widgets.Combobox, key, placeholder='none, DEFAULT or a file')
-    if key == 'training.device': return _field(widgets.Dropdown, key, options=device_names())
+    if key in CHOICES:
+        return _field(widgets.Dropdown, key, options=CHOICES[key])
+    if key == 'optimizer.lr':
+        return _field(widgets.FloatLogSlider, key, min=-6, max=1, step=None, readout_format='.3g')
+    if key == 'model.weights':
+        return _field(widgets.Combobox, key, placeholder='none, DEFAULT or a file')
+    if key == 'training.device':
+        return _field(widgets.Dropdown, key, options=device_names())
     typ = schema_types()[key]
     return _field({bool: widgets.Checkbox, int: widgets.IntText}.get(typ, widgets.Text), key)
 
 # %% ../nbs/11_widgets.ipynb #0311f31d
-RESCORE_NOTE = ('The table re-scores the best model in evaluation mode (no augmentation or dropout, fixed batch-norm statistics); '
-                'the curve shows the running training accuracy, measured while the weights were changing.')
+RESCORE_NOTE = (
+    'The table re-scores the best model in evaluation mode (no augmentation or dropout, fixed batch-norm statistics); '
+    'the curve shows the running training accuracy, measured while the weights were changing.'
+)
+
 
 def metrics_html(results: dict, best_epoch: int, run_dir) -> str:
     "The final metrics of a completed run as HTML, with its folder."
     cell = 'style="padding:2px 10px;text-align:right"'
-    rows = ''.join(f'<tr><td>{s}</td><td {cell}>{r["loss"]:.4f}</td><td {cell}>{r["acc"]:.2%}</td></tr>' for s, r in results.items())
-    return (f'<b>Final val accuracy: {results["val"]["acc"]:.2%}</b> (best model, epoch {best_epoch})'
-            f'<table><tr><th></th><th {cell}>loss</th><th {cell}>accuracy</th></tr>{rows}</table>'
-            f'<small>{RESCORE_NOTE}</small><br>Run folder: <code>{html.escape(str(run_dir))}</code>')
+    rows = ''.join(
+        f'<tr><td>{s}</td><td {cell}>{r["loss"]:.4f}</td><td {cell}>{r["acc"]:.2%}</td></tr>'
+        for s, r in results.items()
+    )
+    return (
+        f'<b>Final val accuracy: {results["val"]["acc"]:.2%}</b> (best model, epoch {best_epoch})'
+        f'<table><tr><th></th><th {cell}>loss</th><th {cell}>accuracy</th></tr>{rows}</table>'
+        f'<small>{RESCORE_NOTE}</small><br>Run folder: <code>{html.escape(str(run_dir))}</code>'
+    )
 
 # %% ../nbs/11_widgets.ipynb #2e6b5c18
 class Settings:
     "The settings every tab shares (data folder, runs folder, device), with the absolute folders they name."
+
     def __init__(self):
         self.fields = {k: setting_widget(k) for k in SHARED_KEYS if k in schema_types()}
         self.folders = widgets.HTML()
-        for w in self.fields.values(): w.observe(self.show_folders, 'value')
+        for w in self.fields.values():
+            w.observe(self.show_folders, 'value')
         self.box = widgets.VBox([widgets.HBox(list(self.fields.values())), self.folders])
-        self.box.add_class('imgcls-settings'); self.folders.add_class('imgcls-folders')
+        self.box.add_class('imgcls-settings')
+        self.folders.add_class('imgcls-folders')
 
-    def __getitem__(self, key: str) -> widgets.ValueWidget: return self.fields[key]
+    def __getitem__(self, key: str) -> widgets.ValueWidget:
+        return self.fields[key]
 
     def folder(self, key: str) -> Path:
         "The absolute folder that setting `key` names; relative ones start from the kernel's working folder."
@@ -283,12 +408,15 @@ class Settings:
         "Say which folders the panel reads from and writes to."
         data, runs = self.folder('data.data_dir'), self.folder('output.runs_dir')
         note = '' if data.is_dir() else ' (written on first use)' if data.name in WRITTEN_ON_FIRST_USE else ' (missing)'
-        self.folders.value = (f'<small>Data from <code>{html.escape(str(data))}</code>{note} &middot; runs into <code>{html.escape(str(runs))}</code>'
-                              f' &middot; relative folders start from <code>{html.escape(str(Path.cwd()))}</code></small>')
+        self.folders.value = (
+            f'<small>Data from <code>{html.escape(str(data))}</code>{note} &middot; runs into <code>{html.escape(str(runs))}</code>'
+            f' &middot; relative folders start from <code>{html.escape(str(Path.cwd()))}</code></small>'
+        )
 
 # %% ../nbs/11_widgets.ipynb #6854ace3
 class LogArea(logging.Handler):
     "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel, in order; a context manager attaches it."
+
     def __init__(self, lines: int = 300):
         super().__init__()
         self.setFormatter(logging.Formatter(LOG_FORMAT, '%H:%M:%S'))
@@ -298,16 +426,29 @@ class LogArea(logging.Handler):
 
     def emit(self, record):
         self.lines.append(self.format(record))
-        text = html.escape('\n'.join(self.lines))  # oldest first, as in a terminal; the box starts scrolled to its end (column-reverse)
-        self.widget.value = ('<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;padding:2px 6px">'
-                             f'<pre style="margin:0;font-size:11px;line-height:1.3;flex-shrink:0">{text}</pre></div>')  # flex-shrink:0: the box scrolls, not the pre (which Jupyter's CSS makes scrollable)
+        text = html.escape(
+            '\n'.join(self.lines)
+        )  # oldest first, as in a terminal; the box starts scrolled to its end (column-reverse)
+        self.widget.value = (
+            '<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;padding:2px 6px">'
+            f'<pre style="margin:0;font-size:11px;line-height:1.3;flex-shrink:0">{text}</pre></div>'
+        )  # flex-shrink:0: the box scrolls, not the pre (which Jupyter's CSS makes scrollable)
 
-    def clear(self): self.lines.clear(); self.widget.value = ''
-    def __enter__(self): logger.addHandler(self); return self
-    def __exit__(self, *exc): logger.removeHandler(self)
+    def clear(self):
+        self.lines.clear()
+        self.widget.value = ''
+
+    def __enter__(self):
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logger.removeHandler(self)
+
 
 class BackgroundWork:
     "A tab that works in a background thread (training, an audit): its `log` shows the work's log lines, and an error is a message."
+
     thread = run_dir = None
 
     @property
@@ -317,7 +458,8 @@ class BackgroundWork:
 
     def wait(self, timeout: float = None) -> Path:
         "Wait for the work to end; return the run folder (None when no run folder was made)."
-        if self.thread is not None: self.thread.join(timeout)
+        if self.thread is not None:
+            self.thread.join(timeout)
         return self.run_dir
 
     def _background(self, work, what: str):
@@ -328,37 +470,68 @@ class BackgroundWork:
 
     def _guarded(self, work, what: str):
         try:
-            with self.log: work()
+            with self.log:
+                work()
         except Exception as e:
-            if not isinstance(e, USER_ERRORS): logger.exception(f'{what} from the panel failed')
-            self._say(f'{what} failed: {e}' if isinstance(e, USER_ERRORS) else f'{what} failed: {type(e).__name__}: {e}')
+            if not isinstance(e, USER_ERRORS):
+                logger.exception(f'{what} from the panel failed')
+            self._say(
+                f'{what} failed: {e}' if isinstance(e, USER_ERRORS) else f'{what} failed: {type(e).__name__}: {e}'
+            )
             self.progress.bar_style = 'danger'
-        finally: self._set_running(False)
+        finally:
+            self._set_running(False)
 
 # %% ../nbs/11_widgets.ipynb #52c9be48
 class TrainingPanel(BackgroundWork):
     "The Train tab: settings, Train and Stop, progress, live curves, results and log for runs made by `Training`."
+
     def __init__(self, config_file=None, every: int = 5):
         self.training = self.thread = self.run_dir = None
         self.base, self.config_file = load_config(), None
-        self.settings, self.curves, self.predictor, self.picker, self.log = Settings(), LiveCurves(every), PredictPanel(), ModelPicker(), LogArea()
-        self._make_settings(); self._make_controls()
+        self.settings, self.curves, self.predictor, self.picker, self.log = (
+            Settings(),
+            LiveCurves(every),
+            PredictPanel(),
+            ModelPicker(),
+            LogArea(),
+        )
+        self._make_settings()
+        self._make_controls()
         self.ui = self._layout()
         self.load(config_file)
 
-    def __getitem__(self, key: str) -> widgets.ValueWidget: return self.fields[key]
+    def __getitem__(self, key: str) -> widgets.ValueWidget:
+        return self.fields[key]
 
     def _make_settings(self):
-        self.fields = {k: self.picker.dropdown if k == 'model.architecture' else self.settings.fields[k] if k in self.settings.fields else setting_widget(k)
-                       for k in panel_keys()}
+        self.fields = {
+            k: self.picker.dropdown
+            if k == 'model.architecture'
+            else self.settings.fields[k]
+            if k in self.settings.fields
+            else setting_widget(k)
+            for k in panel_keys()
+        }
         for key, w in self.fields.items():
             w.add_class('imgcls-' + key.replace('.', '-'))
             w.observe(self._show_command, 'value')
         self.picker.filter.add_class('imgcls-model-filter')
-        self.picker.dropdown.observe(lambda change: setattr(self['model.weights'], 'options', weight_names(change.new)), 'value')
-        self.settings['output.runs_dir'].observe(lambda change: self.predictor.list_runs(self.settings.folder('output.runs_dir')), 'value')
-        self.config_path = widgets.Text(description='Config file', placeholder='my.yaml', style={'description_width': '95px'}, layout={'width': '310px'})
-        self.load_button = widgets.Button(description='Load config', icon='folder-open', layout={'margin': '2px 0 0 100px'})
+        self.picker.dropdown.observe(
+            lambda change: setattr(self['model.weights'], 'options', weight_names(change.new)), 'value'
+        )
+        self.settings['output.runs_dir'].observe(
+            lambda change: self.predictor.list_runs(self.settings.folder('output.runs_dir')), 'value'
+        )
+        self.config_path = widgets.Text(
+            description='Config file',
+            placeholder='my.yaml',
+            style={'description_width': '95px'},
+            layout={'width': '310px'},
+        )
+        self.load_button = widgets.Button(
+            description='Load config', icon='folder-open', layout={'margin': '2px 0 0 100px'}
+        )
         self.load_button.on_click(lambda _: self.load(self.config_path.value.strip() or None))
         self.lr_button = widgets.Button(description='Find LR', icon='search', layout={'margin': '2px 0 4px 100px'})
         self.lr_button.on_click(lambda _: self.find_lr())
@@ -366,25 +539,51 @@ class TrainingPanel(BackgroundWork):
     def _make_controls(self):
         self.train_button = widgets.Button(description='Train', button_style='success', icon='play')
         self.stop_button = widgets.Button(description='Stop', button_style='danger', icon='stop', disabled=True)
-        self.train_button.on_click(lambda _: self.start()); self.stop_button.on_click(lambda _: self.stop())
+        self.train_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
         self.progress = widgets.IntProgress(min=0, max=1, layout={'width': '280px'})
         self.status, self.message, self.equivalent, self.metrics = (widgets.HTML() for _ in range(4))
         self.confusion = widgets.Image(format='png', layout={'width': '380px', 'display': 'none'})
-        for w, name in ((self.train_button, 'train'), (self.stop_button, 'stop'), (self.lr_button, 'find-lr'), (self.status, 'status'), (self.message, 'message'),
-                        (self.metrics, 'metrics'), (self.confusion, 'confusion'), (self.curves.image, 'curves'),
-                        (self.predictor.upload, 'upload'), (self.predictor.output, 'predictions')): w.add_class(f'imgcls-{name}')
+        for w, name in (
+            (self.train_button, 'train'),
+            (self.stop_button, 'stop'),
+            (self.lr_button, 'find-lr'),
+            (self.status, 'status'),
+            (self.message, 'message'),
+            (self.metrics, 'metrics'),
+            (self.confusion, 'confusion'),
+            (self.curves.image, 'curves'),
+            (self.predictor.upload, 'upload'),
+            (self.predictor.output, 'predictions'),
+        ):
+            w.add_class(f'imgcls-{name}')
 
     def _layout(self):
-        columns = [widgets.VBox([widgets.HTML(f'<b>{title}</b>'), *(self._setting_box(k) for k in keys if k in self.fields)])
-                   for title, keys in PANEL_KEYS.items()]
+        columns = [
+            widgets.VBox([widgets.HTML(f'<b>{title}</b>'), *(self._setting_box(k) for k in keys if k in self.fields)])
+            for title, keys in PANEL_KEYS.items()
+        ]
         columns[-1].children += (self.config_path, self.load_button)
-        run = widgets.HBox([self.train_button, self.stop_button, self.progress, self.status], layout={'align_items': 'center'})
-        return widgets.VBox([widgets.HBox(columns), self.equivalent, run, self.message, self.curves.image,
-                             widgets.HBox([self.confusion, self.metrics], layout={'align_items': 'center'}), self.log.widget])
+        run = widgets.HBox(
+            [self.train_button, self.stop_button, self.progress, self.status], layout={'align_items': 'center'}
+        )
+        return widgets.VBox(
+            [
+                widgets.HBox(columns),
+                self.equivalent,
+                run,
+                self.message,
+                self.curves.image,
+                widgets.HBox([self.confusion, self.metrics], layout={'align_items': 'center'}),
+                self.log.widget,
+            ]
+        )
 
     def _setting_box(self, key):
-        if key == 'model.architecture': return self.picker.box
-        if key == 'optimizer.lr': return widgets.VBox([self.fields[key], self.lr_button])
+        if key == 'model.architecture':
+            return self.picker.box
+        if key == 'optimizer.lr':
+            return widgets.VBox([self.fields[key], self.lr_button])
         return self.fields[key]
 
 # %% ../nbs/11_widgets.ipynb #478b3e05
@@ -393,36 +592,46 @@ def values(self: TrainingPanel) -> dict:
     "The panel's settings by config key; an empty text is `None`."
     return {k: (w.value.strip() or None) if isinstance(w.value, str) else w.value for k, w in self.fields.items()}
 
+
 @patch
 def overrides(self: TrainingPanel, values: dict = None) -> list:
     "The `key=value` overrides of the settings that differ from the loaded config."
     return config_overrides(values or self.values(), self.base)
+
 
 @patch
 def command(self: TrainingPanel) -> str:
     "The `imgcls train` command that makes the same run."
     return cli_equivalent(self.config_file, self.overrides())
 
+
 @patch
 def _show_command(self: TrainingPanel, change=None):
     self.equivalent.value = f'Same run from a terminal: <code>{html.escape(self.command())}</code>'
+
 
 @patch
 def _say(self: TrainingPanel, text: str, kind: str = 'error'):
     self.message.value = message_html(text, kind)
 
+
 @patch
 def load(self: TrainingPanel, config_file=None) -> bool:
     "Take the settings from `config_file` (None: the packaged defaults); False, with a message, when it cannot be used."
-    try: self.base = load_config(config_file)
-    except ConfigError as e: self._say(str(e)); return False
+    try:
+        self.base = load_config(config_file)
+    except ConfigError as e:
+        self._say(str(e))
+        return False
     self.config_file = config_file
     self.config_path.value = str(config_file or '')
     self.picker.value = self.base.model.architecture
     for k, w in self.fields.items():
         v = OmegaConf.select(self.base, k)
-        if isinstance(w, widgets.Dropdown) and v not in w.options: w.options = [*w.options, v]  # e.g. a device not seen here
-        if k != 'model.architecture': w.value = '' if v is None else v
+        if isinstance(w, widgets.Dropdown) and v not in w.options:
+            w.options = [*w.options, v]  # e.g. a device not seen here
+        if k != 'model.architecture':
+            w.value = '' if v is None else v
     self._say(f'Loaded {config_file}.' if config_file else '', 'info')
     return True
 
@@ -430,25 +639,35 @@ def load(self: TrainingPanel, config_file=None) -> bool:
 @patch
 def start(self: TrainingPanel) -> bool:
     "Train with the panel's settings in a background thread; False, with a message, when they are refused."
-    if self.running or (training := self._make_training()) is None: return False
+    if self.running or (training := self._make_training()) is None:
+        return False
     self._watch(training)
     self._background(training.run, 'Training')
     return True
 
+
 @patch
 def find_lr(self: TrainingPanel) -> bool:
     "Run an LR range test with the panel's settings in a background thread, then set the learning rate to its suggestion."
-    if self.running or (training := self._make_training()) is None: return False
+    if self.running or (training := self._make_training()) is None:
+        return False
     self._say('Running an LR range test...', 'info')
-    self.status.value, self.progress.value, self.progress.bar_style, self.metrics.value = 'LR range test...', 0, '', ''  # nothing left from an earlier run
+    self.status.value, self.progress.value, self.progress.bar_style, self.metrics.value = (
+        'LR range test...',
+        0,
+        '',
+        '',
+    )  # nothing left from an earlier run
     self._background(lambda: self._set_lr(training.lr_find()), 'The LR range test')
     self.stop_button.disabled = True
     return True
 
+
 @patch
 def stop(self: TrainingPanel):
     "Ask the run to stop at the end of the current batch; it saves `weights/last.pt`."
-    if not self.running: return
+    if not self.running:
+        return
     self.training.request_stop()
     self._say('Stopping at the end of this batch...', 'info')
 
@@ -458,18 +677,25 @@ def _make_training(self: TrainingPanel):
     values = self.values()
     try:
         return Training(self.config_file, self.overrides(values))
-    except ConfigError as e: self._say(str(e))
+    except ConfigError as e:
+        self._say(str(e))
+
 
 @patch
 def _set_running(self: TrainingPanel, running: bool):
     self.train_button.disabled = self.lr_button.disabled = self.load_button.disabled = running
     self.stop_button.disabled = not running
 
+
 @patch
 def _set_lr(self: TrainingPanel, result: dict):
     self['optimizer.lr'].value = lr = float(f"{result['suggestion']:.2g}")
     self.status.value = f"LR range test done: {len(result['lrs'])} batches"
-    self._say(f"Learning rate set to {lr:g}: the loss fell fastest there in an LR range test of {len(result['lrs'])} batches.", 'ok')
+    self._say(
+        f"Learning rate set to {lr:g}: the loss fell fastest there in an LR range test of {len(result['lrs'])} batches.",
+        'ok',
+    )
+
 
 @patch
 def _watch(self: TrainingPanel, training):
@@ -479,7 +705,8 @@ def _watch(self: TrainingPanel, training):
     self.confusion.layout.display = 'none'
     self._say('')
     self.curves.attach(training)
-    for event in EVENTS: training.on(event, getattr(self, f'_{event}'))
+    for event in EVENTS:
+        training.on(event, getattr(self, f'_{event}'))
 
 # %% ../nbs/11_widgets.ipynb #150938f0
 @patch
@@ -487,27 +714,37 @@ def _on_train_begin(self: TrainingPanel, training, **kw):
     self.run_dir = training.run_dir
     self.status.value = f'started <code>{html.escape(str(training.run_dir))}</code>'
 
+
 @patch
 def _on_batch_end(self: TrainingPanel, training, epoch, batch, num_batches, loss, **kw):
     n = training.cfg.training.num_epochs
     self.progress.max, self.progress.value = n * num_batches, epoch * num_batches + batch
-    if batch % self.curves.every == 0: self.status.value = f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; loss {self.curves.last_loss:.4f}'  # as last drawn: no GPU sync here
+    if batch % self.curves.every == 0:
+        self.status.value = f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; loss {self.curves.last_loss:.4f}'  # as last drawn: no GPU sync here
+
 
 @patch
 def _on_epoch_end(self: TrainingPanel, training, epoch, metrics, history, **kw):
     n = training.cfg.training.num_epochs
-    self.status.value = (f'epoch {epoch}/{n} &middot; val loss {metrics["val_loss"]:.4f} &middot; val accuracy {metrics["val_acc"]:.2%}'
-                         + (' &middot; writing the reports...' if epoch == n else ''))
+    self.status.value = (
+        f'epoch {epoch}/{n} &middot; val loss {metrics["val_loss"]:.4f} &middot; val accuracy {metrics["val_acc"]:.2%}'
+        + (' &middot; writing the reports...' if epoch == n else '')
+    )
+
 
 @patch
 def _on_train_end(self: TrainingPanel, training, run_dir, history, results, **kw):
     self.predictor.list_runs(self.settings.folder('output.runs_dir'))
-    if RunDir(run_dir).best.is_file(): self.predictor.run_dir.value = str(run_dir)
+    if RunDir(run_dir).best.is_file():
+        self.predictor.run_dir.value = str(run_dir)
     if results is None:
         self.progress.bar_style = 'warning'
         st = training.state
-        return self._say(f"Stopped at {epoch_position(st)}; saved {RunDir(run_dir).last.absolute()}. "
-                         f"Resume with `{RunDir(run_dir).resume_command()}`.", 'info')
+        return self._say(
+            f"Stopped at {epoch_position(st)}; saved {RunDir(run_dir).last.absolute()}. "
+            f"Resume with `{RunDir(run_dir).resume_command()}`.",
+            'info',
+        )
     self.progress.bar_style, self.progress.value = 'success', self.progress.max
     self.status.value = f'completed {len(history)} epochs'
     self.confusion.value = RunDir(run_dir).plot('confusion_matrix_val').read_bytes()

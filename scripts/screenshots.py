@@ -1,14 +1,22 @@
 """Re-take the panel's screenshots, one per tab (nbs/images/panel_<tab>.png): serve it with `imgcls panel` on the digits and, in
 headless Chromium, train 2 epochs (Train), open that run (Runs), tune 2 trials (Tune), audit with 2 folds (Audit) and predict one
 image (Predict), saving each tab as a small PNG. Run by scripts/screenshots.sh."""
+
 import io, os, shutil, signal, socket, subprocess, sys, tempfile
 from pathlib import Path
 from PIL import Image
 from playwright.sync_api import sync_playwright
 from imgcls.data import write_digits
 
-IMAGES = Path(__file__).resolve().parent.parent/'nbs'/'images'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+IMAGES = Path(__file__).resolve().parent.parent / 'nbs' / 'images'
+CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+]
 SLOW = 300_000  # ms: the kernel imports torch and trains on a possibly busy machine
 
 
@@ -41,46 +49,56 @@ def shoot(url: str, digit: Path):
         panel = page.locator('.imgcls-panel')
         page.locator('.imgcls-train').click(timeout=SLOW)
         page.locator('.imgcls-metrics').get_by_text('Final val accuracy').wait_for(timeout=SLOW)
-        save_small(panel.screenshot(), IMAGES/'panel_train.png')
+        save_small(panel.screenshot(), IMAGES / 'panel_train.png')
         tab(page, 'Runs')
         page.locator('.imgcls-runs-board tr[data-run="quick"]').wait_for(timeout=SLOW)
         page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]'])
         page.locator('img.imgcls-runs-confusion').wait_for(timeout=SLOW)
-        save_small(panel.screenshot(), IMAGES/'panel_runs.png')
+        save_small(panel.screenshot(), IMAGES / 'panel_runs.png')
         tab(page, 'Tune')
         page.locator('.imgcls-tune-trials input').fill('2')
         page.locator('.imgcls-tune-start').click()
         page.locator('.imgcls-tune-best').get_by_text('Best: trial').wait_for(timeout=SLOW)
-        save_small(panel.screenshot(), IMAGES/'panel_tune.png')
+        save_small(panel.screenshot(), IMAGES / 'panel_tune.png')
         tab(page, 'Audit')
         page.locator('.imgcls-audit-folds input').fill('2')
         page.locator('.imgcls-audit-start').click()
         page.locator('.imgcls-cleaner-item').first.wait_for(timeout=SLOW)
-        save_small(panel.screenshot(), IMAGES/'panel_audit.png')
+        save_small(panel.screenshot(), IMAGES / 'panel_audit.png')
         tab(page, 'Predict')
-        with page.expect_file_chooser() as chooser: page.locator('.imgcls-upload').click()
+        with page.expect_file_chooser() as chooser:
+            page.locator('.imgcls-upload').click()
         chooser.value.set_files(str(digit))
         page.locator('.imgcls-predictions').get_by_text(digit.name).wait_for(timeout=SLOW)
-        save_small(panel.screenshot(), IMAGES/'panel_predict.png')
+        save_small(panel.screenshot(), IMAGES / 'panel_predict.png')
         browser.close()
 
 
 def main():
     work = Path(tempfile.mkdtemp(prefix='imgcls-panel-demo-'))
-    digits = write_digits(work/'data'/'digits')
-    (work/'quick.yaml').write_text('data: {data_dir: data/digits, num_workers: 0}\ntraining: {num_epochs: 2}\n'
-                                   'transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n')
+    digits = write_digits(work / 'data' / 'digits')
+    (work / 'quick.yaml').write_text(
+        'data: {data_dir: data/digits, num_workers: 0}\ntraining: {num_epochs: 2}\n'
+        'transforms: {train: {resize: 16}, val: {resize: 16}, test: {resize: 16}}\n'
+    )
     port = free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).parent/'imgcls'), 'panel', '--port', str(port), '--config', 'quick.yaml'],
-                            cwd=work, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / 'imgcls'), 'panel', '--port', str(port), '--config', 'quick.yaml'],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         line = proc.stdout.readline()
-        if 'http://' not in line: sys.exit(f'imgcls panel did not start: {line}')
-        shoot(f'http://127.0.0.1:{port}/', sorted((digits/'test'/'7').glob('*.png'))[0])
+        if 'http://' not in line:
+            sys.exit(f'imgcls panel did not start: {line}')
+        shoot(f'http://127.0.0.1:{port}/', sorted((digits / 'test' / '7').glob('*.png'))[0])
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does
         proc.wait(timeout=60)
         shutil.rmtree(work)
 
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

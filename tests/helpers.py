@@ -1,27 +1,33 @@
 "Helpers the tests share: running the command line, waiting, counting images, serving and driving pages. Fixtures are in conftest.py."
+
 import contextlib, os, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
 from typing import NamedTuple
 import pytest
 
-IMGCLS = [str(Path(sys.executable).parent/'imgcls')]  # the console script installed beside this Python
+IMGCLS = [str(Path(sys.executable).parent / 'imgcls')]  # the console script installed beside this Python
 
 
 class TrainedRun(NamedTuple):
     "The session's shared run: its folder, the config file it was trained from, and what `imgcls train` printed."
+
     dir: Path
     config: Path
     stdout: str
 
 
-TRAINED_OVERRIDES = ('model.architecture=simple_cnn', 'training.num_epochs=1')  # the shared run: the default model, named, for one epoch
+TRAINED_OVERRIDES = (
+    'model.architecture=simple_cnn',
+    'training.num_epochs=1',
+)  # the shared run: the default model, named, for one epoch
 
 
 def small_digits(digits, work: Path, per_class: int = 8) -> Path:
     "A copy of the digits in `work/digits` with `per_class` images per class and split (a k-fold of it trains in seconds)."
-    data = Path(shutil.copytree(digits, work/'digits'))
+    data = Path(shutil.copytree(digits, work / 'digits'))
     for d in data.glob('*/*'):
-        for p in sorted(d.iterdir())[per_class:]: p.unlink()
+        for p in sorted(d.iterdir())[per_class:]:
+            p.unlink()
     return data
 
 
@@ -33,6 +39,7 @@ def count_images(folder) -> int:
 def digits_size() -> int:
     "How many images scikit-learn's digits hold (1,797): what `imgcls data digits` writes over its three splits."
     from sklearn.datasets import load_digits
+
     return len(load_digits().target)
 
 
@@ -40,7 +47,8 @@ def wait_for(predicate, timeout: float = 300, every: float = 0.05):
     "Poll `predicate` until it holds; TimeoutError after `timeout` seconds."
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if predicate(): return
+        if predicate():
+            return
         time.sleep(every)
     raise TimeoutError('condition not met in time')
 
@@ -54,7 +62,14 @@ def imgcls(*args, cwd=None, check=True, **kw):
 
 
 CHROMIUM = '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+]
 
 
 SLOW = 180_000  # ms: page loads start a kernel that imports torch; the machine may be busy
@@ -71,28 +86,49 @@ def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
     "Wait until `proc` listens on `port`; fail with its log if it exits or takes too long."
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if proc.poll() is not None: pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
+        if proc.poll() is not None:
+            pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
         try:
-            with socket.create_connection(('127.0.0.1', port), timeout=1): return
-        except OSError: time.sleep(0.2)
+            with socket.create_connection(('127.0.0.1', port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
     pytest.fail(f'voila did not listen on port {port} within {timeout}s:\n{log.read_text()}')
 
 
 @contextlib.contextmanager
 def voila(notebook, work: Path, env: dict):
     "Voila serving `notebook` on a free port of 127.0.0.1 from folder `work`, with `env` added; yields its URL, then stops it by PID."
-    port, log = free_port(), work/'voila.log'
-    env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work/'runtime'), **env}
+    port, log = free_port(), work / 'voila.log'
+    env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work / 'runtime'), **env}
     with log.open('w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'voila', str(notebook), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
-                                 '--show_tracebacks=True'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                '-m',
+                'voila',
+                str(notebook),
+                '--no-browser',
+                f'--port={port}',
+                '--Voila.ip=127.0.0.1',
+                '--show_tracebacks=True',
+            ],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for_port(proc, port, log)
         yield f'http://127.0.0.1:{port}/'
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @contextlib.contextmanager
@@ -112,10 +148,12 @@ def served_page(browser, url: str, ready: str, width: int = 1100, height: int = 
 def help_text(*commands, not_imported=('torch',)) -> str:
     "The `--help` output of `imgcls` and each of `commands`, from a fresh interpreter that must not import any of `not_imported`."
     argvs = [['--help'], *([c, '--help'] for c in commands)]
-    code = ("import sys, contextlib, io\nfrom imgcls.cli import main\n"
-            f"for argv in {argvs!r}:\n    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n"
-            "        try: main(argv)\n        except SystemExit: pass\n    print(out.getvalue())\n"
-            f"loaded = [m for m in {list(not_imported)!r} if m in sys.modules]\nassert not loaded, f'--help imported {{loaded}}'\n")
+    code = (
+        "import sys, contextlib, io\nfrom imgcls.cli import main\n"
+        f"for argv in {argvs!r}:\n    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n"
+        "        try: main(argv)\n        except SystemExit: pass\n    print(out.getvalue())\n"
+        f"loaded = [m for m in {list(not_imported)!r} if m in sys.modules]\nassert not loaded, f'--help imported {{loaded}}'\n"
+    )
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return res.stdout

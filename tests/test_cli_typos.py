@@ -1,9 +1,12 @@
 "A key misspelt the way other tools spell it fails at once, with one line naming the imgcls key, and makes no run folder."
+
 import pytest
 from helpers import imgcls
 
 
-@pytest.mark.parametrize('given, meant', [('optimizer.learning_rate=0.1', 'optimizer.lr'), ('epochs=5', 'training.num_epochs')])
+@pytest.mark.parametrize(
+    'given, meant', [('optimizer.learning_rate=0.1', 'optimizer.lr'), ('epochs=5', 'training.num_epochs')]
+)
 def test_a_foreign_key_name_suggests_the_imgcls_key(tmp_path, given, meant):
     res = imgcls('train', given, cwd=tmp_path, check=False)
     assert res.returncode != 0

@@ -1,4 +1,5 @@
 """The panel in JupyterLab itself, as a user meets it: open a notebook, run its cell, train 2 epochs with live curves, stop a second run."""
+
 import json, os, signal, subprocess, sys
 
 import pytest
@@ -14,22 +15,60 @@ from test_widgets_browser import count_curve_updates, set_text
 def lab(tmp_path_factory, digits):
     "JupyterLab on a free port of 127.0.0.1, in a folder with a notebook that shows the panel on a quick 2-epoch config; stopped by PID."
     work, port = tmp_path_factory.mktemp('lab'), free_port()
-    quick_config(work/'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
-    cell = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': "from imgcls.panel import Panel\nPanel('quick.yaml')"}
-    (work/'panel.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
-                                                'nbformat': 4, 'nbformat_minor': 5}))
-    env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work/'.runtime'), 'JUPYTER_CONFIG_DIR': str(work/'.config'), 'JUPYTERLAB_WORKSPACES_DIR': str(work/'.workspaces')}
-    log = work/'lab.log'
+    quick_config(work / 'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
+    cell = {
+        'cell_type': 'code',
+        'execution_count': None,
+        'metadata': {},
+        'outputs': [],
+        'source': "from imgcls.panel import Panel\nPanel('quick.yaml')",
+    }
+    (work / 'panel.ipynb').write_text(
+        json.dumps(
+            {
+                'cells': [cell],
+                'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
+                'nbformat': 4,
+                'nbformat_minor': 5,
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        'JUPYTER_RUNTIME_DIR': str(work / '.runtime'),
+        'JUPYTER_CONFIG_DIR': str(work / '.config'),
+        'JUPYTERLAB_WORKSPACES_DIR': str(work / '.workspaces'),
+    }
+    log = work / 'lab.log'
     with log.open('w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}', "--ServerApp.token=''",
-                                 '--allow-root', '--ServerApp.port_retries=0'], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                '-m',
+                'jupyterlab',
+                '--no-browser',
+                '--ip=127.0.0.1',
+                f'--port={port}',
+                "--ServerApp.token=''",
+                '--allow-root',
+                '--ServerApp.port_retries=0',
+            ],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for_port(proc, port, log)
         yield f'http://127.0.0.1:{port}/', work
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the server; it shuts its kernels down
-        try: proc.wait(timeout=30)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def test_panel_in_jupyterlab(browser, lab):
@@ -41,15 +80,21 @@ def test_panel_in_jupyterlab(browser, lab):
     page.locator('.jp-Notebook .jp-Cell .cm-content').first.click()
     page.keyboard.press('Shift+Enter')  # run the cell, as a user does
     page.locator('.imgcls-train').wait_for(timeout=SLOW)
-    page.locator('.imgcls-folders').get_by_text(str(work/'runs')).wait_for()  # the panel says where runs go: the notebook's folder
+    page.locator('.imgcls-folders').get_by_text(
+        str(work / 'runs')
+    ).wait_for()  # the panel says where runs go: the notebook's folder
 
     count_curve_updates(page)
     page.locator('.imgcls-train').click()
     page.locator('.imgcls-metrics').get_by_text('Final val accuracy').wait_for(timeout=SLOW)
     assert page.evaluate('window.curveUpdates') >= 2  # at least every epoch
-    assert 'status: completed' in (work/'runs'/run_name([], 'quick.yaml')/'summary.txt').read_text()  # named after the config file
+    assert (
+        'status: completed' in (work / 'runs' / run_name([], 'quick.yaml') / 'summary.txt').read_text()
+    )  # named after the config file
     expect(page.locator('.imgcls-log').first).to_contain_text('epoch 2/2')  # the log is in the panel ...
-    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0  # ... not in pink boxes
+    assert (
+        page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    )  # ... not in pink boxes
 
     set_text(page, '.imgcls-training-num_epochs', 50)
     page.get_by_text('training.num_epochs=50').wait_for()
@@ -57,5 +102,8 @@ def test_panel_in_jupyterlab(browser, lab):
     page.locator('.imgcls-status').get_by_text('batch').wait_for(timeout=SLOW)
     page.locator('.imgcls-stop').click()
     page.locator('.imgcls-message').get_by_text('Stopped at epoch 1, batch ').wait_for(timeout=SLOW)
-    assert 'status: stopped' in (work/'runs'/run_name(['training.num_epochs=50'], 'quick.yaml')/'summary.txt').read_text()
+    assert (
+        'status: stopped'
+        in (work / 'runs' / run_name(['training.num_epochs=50'], 'quick.yaml') / 'summary.txt').read_text()
+    )
     page.close()
