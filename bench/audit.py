@@ -13,8 +13,9 @@ from imgcls.data import write_digits
 from imgcls.audit import audit, read_issues, ISSUES, CV
 
 
+# Flipping a label moves the file to another class folder.
 def corrupt(root: Path, fraction: float, copies: int, seed: int) -> tuple:
-    "Flip `fraction` of the train labels (move each file to another class folder) and copy `copies` train images into test; return (flipped paths, copied paths)."
+    "Flip `fraction` of the train labels and copy `copies` train images into test; return (flipped, copied) paths."
     rng = random.Random(seed)
     train = sorted((root / 'train').glob('*/*.png'))
     classes = sorted(p.name for p in (root / 'train').iterdir())
@@ -80,7 +81,8 @@ def main(argv=None):
         }
         print(json.dumps(result, indent=1))
         print(
-            f"recall {result['recall']:.3f} (target >= 0.7), precision {result['precision']:.3f} among the top {len(top)} label findings; "
+            f"recall {result['recall']:.3f} (target >= 0.7), precision {result['precision']:.3f} "
+            f"among the top {len(top)} label findings; "
             f"leaks found for {result['copies_reported_as_leaks']} copies in test"
         )
         return 0 if result['recall'] >= 0.7 and len(set(copied) & leaks) == len(copied) else 1

@@ -23,8 +23,9 @@ def machine() -> str:
     return f'{cpu}, {len(os.sched_getaffinity(0))} cores, torch {torch.__version__}'
 
 
+# `per_class` is capped at 5,800 for train and at 1,000 for test.
 def fashion_folder(per_class: int) -> Path:
-    "A Fashion-MNIST ImageFolder of PNGs, made once: `per_class` train images per class (at most 5,800), 200 val, `per_class` test (at most 1,000)."
+    "A Fashion-MNIST ImageFolder of PNGs, made once: `per_class` train images per class, 200 val, `per_class` test."
     from imgcls.data import fashion_mnist
 
     dest = CACHE / f'fmnist_{per_class}'
@@ -54,8 +55,9 @@ def photo_folder(n_per_class: int) -> Path:
     return dest
 
 
+# The pipeline is ImageFolder + PIL transforms + ToTensor + DataLoader.
 def tutorial_loader(root, augment: str, size: int, batch: int, workers: int = 2) -> DataLoader:
-    "The PyTorch transfer-learning tutorial's pipeline: ImageFolder + PIL transforms + ToTensor + DataLoader; `augment` is none, flip or crop."
+    "The PyTorch transfer-learning tutorial's pipeline; `augment` is none, flip or crop."
     geometry = {
         'crop': [T.RandomResizedCrop(size), T.RandomHorizontalFlip()],
         'flip': [T.Resize((size, size)), T.RandomHorizontalFlip()],
@@ -99,8 +101,9 @@ def matmul_rate(dtype, n: int = 2048, reps: int = 10) -> float:
     return 2 * n**3 * reps / t / 1e9
 
 
+# Linux: VmHWM, which, unlike ru_maxrss, does not inherit the forking parent's peak.
 def peak_rss_mb() -> float:
-    "This process's peak resident memory in MiB (Linux: VmHWM, which, unlike ru_maxrss, does not inherit the forking parent's peak)."
+    "This process's peak resident memory in MiB."
     status = Path('/proc/self/status')
     if status.exists():
         return next(int(l.split()[1]) for l in status.read_text().splitlines() if l.startswith('VmHWM:')) / 1024

@@ -1,12 +1,14 @@
-"""Train-loader throughput: imgcls against the PyTorch tutorial's pipeline (ImageFolder + PIL + ToTensor), same batch size and workers.
+"""Train-loader throughput: imgcls against the PyTorch tutorial's pipeline, same batch size and workers.
 
 Run: python bench/data.py [--epochs 3] [--workers 2]
-Two data sets: a Fashion-MNIST folder (28x28 PNG, resized to 64 px, with flips) and 500x375 JPEGs (RandomResizedCrop 224 + flips).
-Both loaders deliver the same tensors: float32 batches (N, 3, size, size), normalised, on the CPU. imgcls's epoch 1 includes
-building its loader (the scan that decodes and caches every image). Prints images/s per epoch and the ratio from epoch 2 on.
+The tutorial's pipeline is ImageFolder + PIL + ToTensor. Two data sets: a Fashion-MNIST folder (28x28 PNG, resized to
+64 px, with flips) and 500x375 JPEGs (RandomResizedCrop 224 + flips).
+Both loaders deliver the same tensors: float32 batches (N, 3, size, size), normalised, on the CPU. imgcls's epoch 1
+includes building its loader (the scan that decodes and caches every image). Prints images/s per epoch and the ratio
+from epoch 2 on.
 Both loaders start their worker processes before the first timed epoch. A fork makes the forking process's memory
-copy-on-write, so workers forked by one pipeline in the middle of the run slow the other's next epoch once (measured here:
-imgcls's JPEG epoch 2 at about 1.5x instead of about 5x when the tutorial's workers were forked just before it).
+copy-on-write, so workers forked by one pipeline in the middle of the run slow the other's next epoch once (measured
+here: imgcls's JPEG epoch 2 at about 1.5x instead of about 5x when the tutorial's workers were forked just before it).
 Target (issue 3): >= 3x from epoch 2 on.
 """
 

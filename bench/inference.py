@@ -1,6 +1,7 @@
-"""Inference speed: imgcls `predict` against a bare torchvision eval loop (same model, batch and input), and the bf16 gain.
+"""Inference speed: imgcls `predict` against a bare torchvision eval loop, and the bf16 gain.
 
 Run: python bench/inference.py [--arch resnet18] [--size 64] [--batch 64] [--repeats 3]
+Both use the same model, batch and input.
 Prints images/s for each and the ratios (imgcls / bare; bf16 / fp32). Target: imgcls / bare >= 1.0.
 """
 
@@ -79,17 +80,20 @@ def main(argv=None):
         )
     )
     print(
-        f'{a.arch}, {n} digits PNGs at {a.size}px, batch {a.batch}, torch {torch.__version__}, {torch.get_num_threads()} threads, best of {a.repeats}'
+        f'{a.arch}, {n} digits PNGs at {a.size}px, batch {a.batch}, torch {torch.__version__}, '
+        f'{torch.get_num_threads()} threads, best of {a.repeats}'
     )
     print(f"{'pipeline':36} {'images/s':>10}")
     for k, s in rows.items():
         print(f'{k:36} {n / s:10.0f}')
     ips = {k: n / s for k, s in rows.items()}
     print(
-        f"ratio imgcls/bare (files):   {ips['imgcls predict (files)'] / ips['bare torchvision loop (files)']:.2f}  (target >= 1.0)"
+        "ratio imgcls/bare (files):   "
+        f"{ips['imgcls predict (files)'] / ips['bare torchvision loop (files)']:.2f}  (target >= 1.0)"
     )
     print(
-        f"ratio imgcls/bare (tensors): {ips['imgcls model path (tensors)'] / ips['bare model (tensors)']:.2f}  (target >= 1.0)"
+        "ratio imgcls/bare (tensors): "
+        f"{ips['imgcls model path (tensors)'] / ips['bare model (tensors)']:.2f}  (target >= 1.0)"
     )
     print(f"bf16 gain (files):   {ips['imgcls predict bf16 (files)'] / ips['imgcls predict (files)']:.2f}x")
     print(f"bf16 gain (tensors): {ips['imgcls model path bf16 (tensors)'] / ips['imgcls model path (tensors)']:.2f}x")

@@ -1,7 +1,8 @@
-"""Framework overhead: imgcls's training loop against a bare PyTorch loop on the same preloaded tensors, model and batch.
+"""Framework overhead: imgcls's training loop against a bare PyTorch loop (same preloaded tensors, model and batch).
 
 Run: python bench/overhead.py [--arch resnet18] [--size 32] [--batches 30] [--rounds 5]
-Both loops do forward, loss, backward, optimiser step and LR-schedule step in fp32; imgcls adds its events, metrics and stop checks.
+Both loops do forward, loss, backward, optimiser step and LR-schedule step in fp32; imgcls adds its events, metrics and
+stop checks.
 Prints seconds per epoch (best of the interleaved rounds) and the overhead. Target: <= 3 %.
 """
 
@@ -77,7 +78,8 @@ def main(argv=None):
     print(machine())
     print(f"{a.arch} at {a.size} px, batch {a.batch}, {a.batches} batches/epoch, best of {a.rounds} interleaved rounds")
     print(
-        f"bare loop {best['bare']:.3f}s/epoch, imgcls loop {best['imgcls']:.3f}s/epoch, overhead {overhead:+.1%} (target <= 3 %)"
+        f"bare loop {best['bare']:.3f}s/epoch, imgcls loop {best['imgcls']:.3f}s/epoch, "
+        f"overhead {overhead:+.1%} (target <= 3 %)"
     )
     return {
         'bare': best['bare'],

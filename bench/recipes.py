@@ -1,11 +1,14 @@
 """A recipe on the full Fashion-MNIST, beside the published results.
 
-Run: python bench/recipes.py [recipes/fashion_mnist.yaml] [--data data/fmnist] [--name NAME] [--no-write] [key.sub=value ...]
-Workload: `imgcls train --config RECIPE` as a fresh process, then best.pt scored on the test split (start-up, data caching,
-training, temperature fit and the test evaluation all inside the wall time) on `imgcls data fashion_mnist` (50k train, 10k val, the official 10k test).
+Run: python bench/recipes.py [recipes/fashion_mnist.yaml] [--data data/fmnist] [--name NAME] [--no-write]
+     [key.sub=value ...]
+Workload: `imgcls train --config RECIPE` as a fresh process, then best.pt scored on the test split (start-up, data
+caching, training, temperature fit and the test evaluation all inside the wall time) on `imgcls data fashion_mnist`
+(50k train, 10k val, the official 10k test).
 Prints the official-test accuracy and the wall time beside the rows of Fashion-MNIST's own benchmark table
-(https://github.com/zalandoresearch/fashion-mnist#benchmark, "Benchmark" section of its README), the machine and its load
-(`os.getloadavg`: on a shared machine the wall time is inflated by roughly load / cores), and appends the row to bench/RESULTS.md.
+(https://github.com/zalandoresearch/fashion-mnist#benchmark, "Benchmark" section of its README), the machine and its
+load (`os.getloadavg`: on a shared machine the wall time is inflated by roughly load / cores), and appends the row to
+bench/RESULTS.md.
 """
 
 import argparse, datetime, os, subprocess, sys, time
@@ -23,8 +26,9 @@ PUBLISHED = [
 SOURCE = 'Fashion-MNIST README, benchmark table (https://github.com/zalandoresearch/fashion-mnist#benchmark)'
 
 
+# Returns (run folder, test accuracy, wall seconds, load averages before and after).
 def run_recipe(recipe, data, name, overrides) -> tuple:
-    "Train `recipe` in a fresh `imgcls train` process, then score best.pt on the official test split; (run folder, test accuracy, wall seconds, load averages before and after)."
+    "Train `recipe` in a fresh `imgcls train` process, then score best.pt on the official test split."
     load0, t0 = os.getloadavg(), time.perf_counter()
     subprocess.run(
         [
@@ -73,7 +77,8 @@ def main(argv=None):
     if not a.no_write:
         with open(Path(__file__).parent / 'RESULTS.md', 'a') as f:
             f.write(
-                f"\n## bench/recipes.py: `{a.recipe}` {' '.join(a.overrides)} ({datetime.date.today()})\n\n{machine()}; run folder {run_dir}\n\n"
+                f"\n## bench/recipes.py: `{a.recipe}` {' '.join(a.overrides)} ({datetime.date.today()})\n\n"
+                f"{machine()}; run folder {run_dir}\n\n"
                 f"{text}\n\nSource of the published rows: {SOURCE}.\n"
             )
 

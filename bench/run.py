@@ -62,10 +62,10 @@ def main(argv=None):
         f'| {" | ".join(map(str, r))} |' for r in rows
     ]
     text = (
-        f"# Benchmark results\n\nMachine: {machine()}. Run with `python bench/run.py --suite-log LOG` (each benchmark is also a script "
-        f"of its own in `bench/`). Ratios compare against a baseline measured in the same run; the machine is shared, so absolute times vary.\n\n"
-        + '\n'.join(table)
-        + '\n'
+        f"# Benchmark results\n\nMachine: {machine()}. "
+        "Run with `python bench/run.py --suite-log LOG` (each benchmark is also a script "
+        "of its own in `bench/`). Ratios compare against a baseline measured in the same run; "
+        "the machine is shared, so absolute times vary.\n\n" + '\n'.join(table) + '\n'
     )
     (HERE / 'RESULTS.md').write_text(text)
     print(text)
@@ -161,7 +161,10 @@ def train_rows() -> list:
     rows = []
     tr = train.main([])
     ours, theirs = tr['ours'], tr['theirs']
-    wl = f"Fashion-MNIST folder, {tr['train_images']} train / {tr['val_images']} val PNGs, resnet18 from scratch, 64 px RGB, batch 64"
+    wl = (
+        f"Fashion-MNIST folder, {tr['train_images']} train / {tr['val_images']} val PNGs, "
+        "resnet18 from scratch, 64 px RGB, batch 64"
+    )
     for i, (o, t) in enumerate(zip(ours, theirs)):
         rows.append(
             (
@@ -183,8 +186,14 @@ def train_rows() -> list:
         (
             '3. training FLOP/s',
             f"{tr['gflops']:.0f} GFLOP/s",
-            f"{tr['gflops'] / tr['rates']['fp32']:.0%} of fp32, {tr['gflops'] / tr['rates']['bf16']:.0%} of bf16 matmul",
-            f"matmul 2048^2: fp32 {tr['rates']['fp32']:.0f}, bf16 {tr['rates']['bf16']:.0f} GFLOP/s measured in the same run",
+            (
+                f"{tr['gflops'] / tr['rates']['fp32']:.0%} of fp32, "
+                f"{tr['gflops'] / tr['rates']['bf16']:.0%} of bf16 matmul"
+            ),
+            (
+                f"matmul 2048^2: fp32 {tr['rates']['fp32']:.0f}, bf16 {tr['rates']['bf16']:.0f} GFLOP/s "
+                "measured in the same run"
+            ),
         )
     )
     return rows

@@ -1,7 +1,9 @@
-"""Run listing: `list_runs` over 1,000 run folders with 50 epochs of history each (target < 2 s), and `imgcls runs` on the
-same folder including start-up (target < 3 s). Wall and CPU times are printed: on a shared, busy machine the CPU time
-(user + system) is the fairer number. `--keep DIR` keeps the folders in DIR and reuses them on the next run. The folders are written with imgcls's own writers (config, history, summary
-lines as training writes them); a few are left running, stopped or broken so every path of the listing is timed.
+"""Run listing: `list_runs` over 1,000 run folders with 50 epochs of history each, and `imgcls runs` on the same folder.
+
+Targets: `list_runs` < 2 s, `imgcls runs` (start-up included) < 3 s. Wall and CPU times are printed: on a shared, busy
+machine the CPU time (user + system) is the fairer number. `--keep DIR` keeps the folders in DIR and reuses them on the
+next run. The folders are written with imgcls's own writers (config, history, summary lines as training writes them); a
+few are left running, stopped or broken so every path of the listing is timed.
 
 Run: python bench/runs.py [--runs 1000] [--epochs 50] [--keep DIR]
 """
@@ -18,7 +20,7 @@ ARCHS = ['simple_cnn', 'tiny_net', 'resnet18', 'resnet34', 'efficientnet_b0']
 
 
 def make_run(run_dir: Path, i: int, epochs: int, rng: random.Random, base: dict):
-    "One run folder as training leaves it: config.yaml and config.json, logs/history.csv, summary.txt and (empty) weights."
+    "One run folder as training leaves it: config.yaml, config.json, logs/history.csv, summary.txt and (empty) weights."
     cfg = copy.deepcopy(base)
     cfg['model']['architecture'], cfg['optimizer']['lr'] = ARCHS[i % len(ARCHS)], rng.choice([0.1, 0.05, 0.01, 0.003])
     cfg['training']['num_epochs'], cfg['training']['batch_size'] = epochs, rng.choice([32, 64, 128])
@@ -102,11 +104,13 @@ def main(argv=None):
         subprocess.run([IMGCLS, '--help'], capture_output=True)
         t_help = time.perf_counter() - t0
         print(
-            f'{len(df) - 1} runs x {a.epochs} epochs (made in {t_build:.1f}s); statuses: {df.status.value_counts().to_dict()}'
+            f'{len(df) - 1} runs x {a.epochs} epochs (made in {t_build:.1f}s); '
+            f'statuses: {df.status.value_counts().to_dict()}'
         )
         print(f'list_runs:   {t_list:.2f} s wall, {c_list:.2f} s CPU (target < 2 s)')
         print(
-            f'imgcls runs: {t_cli:.2f} s wall, {c_cli:.2f} s CPU, start-up included (target < 3 s; imgcls --help alone {t_help:.2f} s wall)'
+            f'imgcls runs: {t_cli:.2f} s wall, {c_cli:.2f} s CPU, start-up included '
+            f'(target < 3 s; imgcls --help alone {t_help:.2f} s wall)'
         )
         return {
             'list_runs': t_list,

@@ -1,7 +1,8 @@
 """Scale: epoch time and peak memory for 6k, 30k and 58k Fashion-MNIST train images, and the cache's RAM budget.
 
 Run: python bench/scale.py [--sizes 600 3000 5800] [--arch simple_cnn]
-Each size trains one epoch (28 px, batch 64) in a fresh process; a last run sets a cache budget too small for the data to show the fallback.
+Each size trains one epoch (28 px, batch 64) in a fresh process; a last run sets a cache budget too small for the data
+to show the fallback.
 """
 
 import argparse, json, subprocess, sys
@@ -10,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import fashion_folder, machine
 
-CHILD = '''
+CHILD = (
+    '''
 import json, sys, time
 sys.path.insert(0, {bench!r})
 from common import peak_rss_mb
@@ -18,9 +20,11 @@ from imgcls.train import Training
 t = Training(overrides={overrides!r}).build()
 t0 = time.perf_counter(); t.run()
 h = t.state['history'][-1]
-print(json.dumps({{'train_images': len(t.data.train_loader.dataset), 'epoch_s': h['seconds'], 'total_s': time.perf_counter() - t0,
-                  'peak_mb': peak_rss_mb(), 'cache_mb': (t.data.scan.cache.nbytes / 2**20) if t.data.scan.cache is not None else 0.0}}))
-'''
+print(json.dumps({{'train_images': len(t.data.train_loader.dataset), 'epoch_s': h['seconds'], '''
+    "'total_s': time.perf_counter() - t0,\n"
+    "                  'peak_mb': peak_rss_mb(), "
+    "'cache_mb': (t.data.scan.cache.nbytes / 2**20) if t.data.scan.cache is not None else 0.0}}))\n"
+)
 
 
 def one(root, arch, cache_mb):
@@ -58,7 +62,8 @@ def main(argv=None):
     )
     for r in rows:
         print(
-            f"{r['train_images']:>12} {r['cache_budget_mb']:>12} {r['cache_mb']:>10.1f} {r['epoch_s']:>8.1f} {1000 * r['epoch_s'] / r['train_images']:>8.2f} {r['peak_mb']:>9.0f}"
+            f"{r['train_images']:>12} {r['cache_budget_mb']:>12} {r['cache_mb']:>10.1f} {r['epoch_s']:>8.1f} "
+            f"{1000 * r['epoch_s'] / r['train_images']:>8.2f} {r['peak_mb']:>9.0f}"
         )
     return rows
 

@@ -1,8 +1,10 @@
 """End-to-end training: imgcls with its best settings for this machine against the PyTorch tutorial's pipeline.
 
 Run: python bench/train.py [--per-class 600] [--epochs 2]
-Workload: Fashion-MNIST folder (6,000 train / 2,000 val PNGs), ResNet-18 from scratch at 64 px RGB, batch 64, SGD, StepLR.
-Prints train and val seconds per epoch, val accuracy, and the speed-up. Target: imgcls epochs >= 1.6x faster at equal or better accuracy.
+Workload: Fashion-MNIST folder (6,000 train / 2,000 val PNGs), ResNet-18 from scratch at 64 px RGB, batch 64, SGD,
+StepLR.
+Prints train and val seconds per epoch, val accuracy, and the speed-up. Target: imgcls epochs >= 1.6x faster at equal or
+better accuracy.
 """
 
 import argparse, sys, time
@@ -73,8 +75,9 @@ def imgcls_settings(root, epochs, batch, workers, precision='auto', channels_las
     ]
 
 
+# The val seconds (the rest of each epoch) cover evaluation and checkpoints.
 def imgcls(root, epochs, batch, workers, **settings):
-    "imgcls's one training path; train seconds from the loop, val seconds as the rest of each epoch (evaluation and checkpoints)."
+    "imgcls's one training path; train seconds from the loop, val seconds as the rest of each epoch."
     t = Training(overrides=imgcls_settings(root, epochs, batch, workers, **settings))
     rows, marks = [], []
     t.on('on_train_begin', lambda **kw: marks.append(time.perf_counter()))
@@ -122,7 +125,8 @@ def main(argv=None):
     total = lambda rows: sum(r['train_s'] + r['val_s'] for r in rows)
     speedup = total(theirs) / total(ours)
     print(
-        f"speed-up (train + val, {a.epochs} epochs): {speedup:.2f}x (target >= 1.6); val acc {ours[-1]['val_acc']:.4f} vs {theirs[-1]['val_acc']:.4f}"
+        f"speed-up (train + val, {a.epochs} epochs): {speedup:.2f}x (target >= 1.6); "
+        f"val acc {ours[-1]['val_acc']:.4f} vs {theirs[-1]['val_acc']:.4f}"
     )
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -1,8 +1,10 @@
-"""Sweeps: (1) the decoded-image cache across trials: trial 1's and trial 2's first epoch (data set-up included) in one worker on
-JPEG photos (target: trial 2 at least 3x faster); (2) pruning pays: N trials with median pruning against N without on the digits,
-wall time and best val accuracy of each (target: under 60 % of the time, best accuracy within 0.5 points).
+"""Sweeps: (1) the decoded-image cache across trials: trial 1's and trial 2's first epoch (data set-up included) in one
+worker on JPEG photos (target: trial 2 at least 3x faster); (2) pruning pays: N trials with median pruning against N
+without on the digits, wall time and best val accuracy of each (target: under 60 % of the time, best accuracy within 0.5
+points).
 
-Run: python bench/tune.py [--trials 12] [--epochs 6] [--photos 500] [--only cache|pruning]      (smoke: --trials 2 --epochs 2 --photos 8)
+Run: python bench/tune.py [--trials 12] [--epochs 6] [--photos 500] [--only cache|pruning]
+Smoke: python bench/tune.py --trials 2 --epochs 2 --photos 8
 """
 
 import argparse, sys, tempfile, time
@@ -22,7 +24,8 @@ SPACE = """  space:
 def config(folder: Path, data, study: str, trials: int, epochs: int, size: int, pruner: str) -> Path:
     p = folder / f'{study}.yaml'
     p.write_text(
-        f"seed: 0\ndata: {{data_dir: {data}, num_workers: 0}}\noutput: {{runs_dir: {folder / 'runs'}}}\ntraining: {{num_epochs: {epochs}}}\n"
+        f"seed: 0\ndata: {{data_dir: {data}, num_workers: 0}}\noutput: {{runs_dir: {folder / 'runs'}}}\n"
+        f"training: {{num_epochs: {epochs}}}\n"
         f"transforms: {{train: {{resize: {size}}}, val: {{resize: {size}}}, test: {{resize: {size}}}}}\n"
         f"tune:\n  study: {study}\n  trials: {trials}\n  pruner: {pruner}\n  sampler: random\n  seed: 0\n{SPACE}"
     )
@@ -64,7 +67,8 @@ if __name__ == '__main__':
         if a.only != 'pruning':
             t1, t2 = first_epochs(d, a.photos)
             print(
-                f'decoded-image cache, {2 * a.photos} train + {2 * max(1, a.photos // 3)} val JPEGs of 500x375: trial 1 first epoch {t1:.2f}s, trial 2 {t2:.2f}s, ratio {t1 / t2:.2f}x (target >= 3x)'
+                f'decoded-image cache, {2 * a.photos} train + {2 * max(1, a.photos // 3)} val JPEGs of 500x375: '
+                f'trial 1 first epoch {t1:.2f}s, trial 2 {t2:.2f}s, ratio {t1 / t2:.2f}x (target >= 3x)'
             )
         if a.only == 'cache':
             sys.exit()
@@ -74,5 +78,6 @@ if __name__ == '__main__':
             print(f'pruner {p:6s}: {a.trials} trials in {wall:.1f}s, best val acc {best:.4f}, {states}')
         (wn, bn, _), (wm, bm, _) = rows['none'], rows['median']
         print(
-            f'median pruning: {wm / wn:.0%} of the time (target < 60%), best val acc {100 * (bm - bn):+.2f} points (target within 0.5)'
+            f'median pruning: {wm / wn:.0%} of the time (target < 60%), '
+            f'best val acc {100 * (bm - bn):+.2f} points (target within 0.5)'
         )

@@ -34,7 +34,7 @@ def anchors(nb) -> set:
 
 
 def fix_links(md: str, here: str, pages: dict, targets: dict, site: str) -> str:
-    "Point links to the site's pages (nbdev's absolute doc links, `.ipynb` or `.html` paths) at the pages in `_docsrc/`."
+    "Point links to the site's pages (nbdev's absolute doc links, `.ipynb` or `.html` paths) at pages in `_docsrc/`."
     folder = posixpath.dirname(here)
 
     def sub(m):
@@ -103,8 +103,9 @@ def toctrees(contents: list) -> str:
     )
 
 
+# An unlisted notebook is, say, a scratch `Untitled.ipynb`.
 def published(nbs_path: Path, sidebar: list) -> list:
-    "The notebooks `nbs/sidebar.yml` lists; the others (a scratch `Untitled.ipynb`, say) are named in one line and left out."
+    "The notebooks `nbs/sidebar.yml` lists; the others are named in one line and left out."
     listed = set(sidebar_files(sidebar)) | {'index.ipynb'}
     others = sorted(
         p.relative_to(nbs_path).as_posix()

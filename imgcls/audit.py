@@ -46,7 +46,8 @@ def assign_folds(labels, folds: int, seed: int) -> np.ndarray:
         raise AuditError(f"--folds {folds}: k-fold needs at least 2 folds.")
     if smallest < folds:
         raise AuditError(
-            f"A class has only {smallest} train+val images, fewer than the {folds} folds asked for; use at most {smallest} folds."
+            f"A class has only {smallest} train+val images, fewer than the {folds} folds asked for; "
+            f"use at most {smallest} folds."
         )
     out = np.empty(len(labels), dtype=int)
     for k, (_, held) in enumerate(
@@ -106,7 +107,8 @@ def _check_plan(root: Path, plan: dict):
         if old != plan:
             diff = ', '.join(f'{k} {old.get(k)!r} (now {plan.get(k)!r})' for k in plan if old.get(k) != plan.get(k))
             raise AuditError(
-                f"{root} holds a k-fold with {diff}. Continue it with the same settings, or pick another name (output.name=...)."
+                f"{root} holds a k-fold with {diff}. "
+                "Continue it with the same settings, or pick another name (output.name=...)."
             )
     else:
         root.mkdir(parents=True, exist_ok=True)
@@ -174,7 +176,7 @@ def kfold_dir(config_file=None, overrides=()) -> Path:
 
 
 def kfold(config_file=None, overrides=(), folds: int = 5, **subscribers) -> Path:
-    "Train `folds` models over train + val (stratified, seeded folds), write `oof.csv` and `cv.json`; continue an interrupted k-fold. Returns its folder."
+    "Train `folds` models on train + val, write `oof.csv`, `cv.json`; a stopped k-fold continues. Returns its folder."
     setup_console_logging()
     overrides = list(overrides)
     cfg = load_config(config_file, overrides)
@@ -275,7 +277,7 @@ def _pair_kind(split_a: str, split_b: str, same: str) -> str:
 
 
 def _pair(items, i: int, j: int, same: str, score: float) -> dict:
-    "A finding for item j of `items` (path, split, label) against item i; a leak names the val/test image, related to the train one."
+    "A finding for item j of `items` (path, split, label) against item i; a leak's related path is the train image."
     if items[j][1] == 'train' and items[i][1] != 'train':
         i, j = j, i
     (pa, sa, la), (pb, sb, lb) = items[j], items[i]
@@ -283,7 +285,7 @@ def _pair(items, i: int, j: int, same: str, score: float) -> dict:
 
 
 def exact_duplicates(items) -> list:
-    "Findings for files with equal bytes among `items` (path, split, label): each copy against the first (a train one when there is)."
+    "Findings for files with equal bytes in `items` (path, split, label): each copy against the first (train if any)."
     groups = {}
     for k, (p, s, _) in enumerate(items):
         groups.setdefault(file_hash(p), []).append(k)
@@ -295,7 +297,7 @@ def exact_duplicates(items) -> list:
 
 
 def near_duplicates(items, feats, near: float = 0.99, skip=(), chunk: int = 2048) -> list:
-    "Findings for pairs of `items` whose centred features have cosine similarity >= `near`, except pairs in `skip` (sets of two paths)."
+    "Findings for pairs of `items` with centred-feature cosine similarity >= `near`, except path pairs in `skip`."
     f = torch.as_tensor(feats, dtype=torch.float32)
     f = torch.nn.functional.normalize(f - f.mean(0), dim=1)
     out, skip = [], {frozenset(s) for s in skip}
@@ -309,7 +311,7 @@ def near_duplicates(items, feats, near: float = 0.99, skip=(), chunk: int = 2048
 
 
 def outliers(items, feats, fraction: float = 0.01) -> tuple:
-    "(findings for the `fraction` of `items` farthest from their neighbours in feature space, every item's outlier score in [0, 1])."
+    "(findings for the `fraction` of `items` farthest from their neighbours, every item's outlier score in [0, 1])."
     from cleanlab.outlier import OutOfDistribution
 
     score = 1 - OutOfDistribution().fit_score(features=np.asarray(feats, dtype=np.float32), verbose=False)
@@ -318,11 +320,17 @@ def outliers(items, feats, fraction: float = 0.01) -> tuple:
     return [_finding(items[k][0], 'outlier', items[k][2], '', score[k]) for k in top], score
 
 # %% ../nbs/10_audit.ipynb #b7435806
-AUDIT, ISSUES, DECISIONS_CSV, UNDO_LOG, GRID = 'audit', 'issues.csv', 'decisions.csv', 'undo.json', 'top_findings.png'
+AUDIT, ISSUES, DECISIONS_CSV, UNDO_LOG, GRID = (
+    'audit',
+    'issues.csv',
+    'decisions.csv',
+    'undo.json',
+    'top_findings.png',
+)
 
 
 def find_issues(root, near: float = 0.99, outlier_fraction: float = 0.01) -> list:
-    "Every finding for the k-fold in `root`: label issues, leaks, duplicates, near-duplicates and outliers over all splits."
+    "Every finding for the k-fold in `root`: label issues, leaks, duplicates, near-duplicates, outliers (all splits)."
     classes, rows, probs = read_oof(root)
     plan = json.loads((Path(root) / PLAN).read_text())
     cfg = load_config(Path(root) / 'fold_0' / 'config.yaml')
@@ -356,9 +364,11 @@ def reliability_note(cv: dict = None) -> str:
     if not cv or cv['mean'] >= LOW_ACCURACY:
         return ''
     return (
-        f"Out-of-fold accuracy {cv['mean']:.2f} is low (below {LOW_ACCURACY}): most label findings are the model's own mistakes, "
-        "not wrong labels, so they are unreliable. Train longer (a larger `training.num_epochs`) or use a stronger model "
-        "(e.g. `model.architecture=resnet18 model.weights=DEFAULT`) before acting on them. Identical files (duplicates, leaks of score 1) are found without the model."
+        f"Out-of-fold accuracy {cv['mean']:.2f} is low (below {LOW_ACCURACY}): "
+        "most label findings are the model's own mistakes, not wrong labels, so they are unreliable. "
+        "Train longer (a larger `training.num_epochs`) or use a stronger model "
+        "(e.g. `model.architecture=resnet18 model.weights=DEFAULT`) before acting on them. "
+        "Identical files (duplicates, leaks of score 1) are found without the model."
     )
 
 
@@ -401,7 +411,7 @@ def plot_findings(findings, n: int = 12, cols: int = 4):
 def audit(
     config_file=None, overrides=(), folds: int = 5, near: float = 0.99, outlier_fraction: float = 0.01, **subscribers
 ) -> Path:
-    "k-fold (continued when interrupted), then every finding into `runs/<name>/audit/issues.csv` and a PNG grid; returns the audit folder."
+    "k-fold (continued if stopped), then all findings to `audit/issues.csv` and a PNG grid; returns the audit folder."
     import matplotlib.pyplot as plt
 
     root = kfold(config_file, overrides, folds, **subscribers)
@@ -472,7 +482,8 @@ def _plan_moves(folder: Path) -> tuple:
         if d['decision'] == 'relabel':
             if plan['labels_csv']:
                 raise AuditError(
-                    f"{data} is labelled by {plan['labels_csv']}: relabel {src.name} there (only class folders are moved)."
+                    f"{data} is labelled by {plan['labels_csv']}: "
+                    f"relabel {src.name} there (only class folders are moved)."
                 )
             if d['label'] not in plan['classes']:
                 raise AuditError(
@@ -505,12 +516,13 @@ def _new_dirs(paths) -> list:
 
 
 def apply_decisions(run) -> list:
-    "Carry out the decisions of `run`'s audit (relabel: move to the class folder; quarantine: move beside the data); write the undo log; return the moves."
+    "Carry out the decisions of `run`'s audit (moves only), writing the undo log first; return the moves."
     folder = audit_dir(run)
     log = folder / UNDO_LOG
     if log.exists():
         raise AuditError(
-            f"The decisions of {folder} are already applied ({log}); undo them first with `imgcls audit undo {folder.parent}`."
+            f"The decisions of {folder} are already applied ({log}); "
+            f"undo them first with `imgcls audit undo {folder.parent}`."
         )
     data, moves = _plan_moves(folder)
     entries = [{'from': str(s), 'to': str(t), 'sha256': file_hash(s)} for s, t in moves]
@@ -527,7 +539,7 @@ def apply_decisions(run) -> list:
 
 
 def undo_decisions(run) -> list:
-    "Move back every file `apply_decisions` moved (checking its hash), remove the folders it made when empty; return the moves undone."
+    "Move back the files `apply_decisions` moved (hashes checked), remove its empty folders; return the moves undone."
     folder = audit_dir(run)
     log = folder / UNDO_LOG
     if not log.is_file():

@@ -37,11 +37,14 @@ def _save_failed(path: Path, e: OSError) -> str:
         if path.parent.name == 'weights'
         else 'save again'
     )
-    return f"Could not save {path}: {what}. The previous {path.name}, if any, is unchanged. Free space (or fix the folder), then {fix}"
+    return (
+        f"Could not save {path}: {what}. The previous {path.name}, if any, is unchanged. "
+        f"Free space (or fix the folder), then {fix}"
+    )
 
 
 def save_checkpoint(state: dict, path) -> Path:
-    "Write `state` to `path` atomically (temporary file, fsync, rename); a failed write leaves the previous file and raises `CheckpointError`."
+    "Write `state` to `path` atomically (temporary file, fsync, rename); a failed write raises `CheckpointError`."
     path, tmp, out = Path(path), None, None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +99,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
 
 # %% ../nbs/03_checkpointing.ipynb #d295f53c
 def rng_state(generator: torch.Generator = None, device=None) -> dict:
-    "The states of Python's, NumPy's and torch's RNGs, of `generator`, and of the CUDA RNG of `device` (only when it is a GPU), as checkpoint-safe values."
+    "The Python, NumPy, torch and `generator` RNG states, and a GPU `device`'s CUDA one, as checkpoint-safe values."
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     state = {
         'python': random.getstate(),
@@ -121,7 +124,7 @@ def _to_tuple(x):
 
 
 def cuda_rng_for(saved, device):
-    "The saved CUDA RNG state to restore on `device`: None off the GPU; from older checkpoints' one-state-per-visible-GPU list, the entry of `device`'s index (None when the list is too short)."
+    "The saved CUDA RNG state to restore on `device` (None off the GPU), also from older checkpoints' per-GPU lists."
     if saved is None or device is None or torch.device(device).type != 'cuda':
         return None
     if isinstance(saved, torch.Tensor):
@@ -131,7 +134,7 @@ def cuda_rng_for(saved, device):
 
 
 def set_rng_state(state: dict, generator: torch.Generator = None, device=None):
-    "Restore the RNG states captured by `rng_state`; the CUDA state only on a GPU `device`, and only where the checkpoint has one for it."
+    "Restore the RNG states captured by `rng_state`; CUDA's only on a GPU `device` the checkpoint has one for."
     random.setstate(_to_tuple(state['python']))
     n = state['numpy']
     np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))

@@ -45,7 +45,7 @@ def add_tune_parser(sub):
 
 # %% ../nbs/13_cli.ipynb #ed0e305f
 def tune_command(args) -> int:
-    "Run `imgcls tune`: the study's trials, then its leaderboard, best trial, the command reproducing it, and its plots."
+    "Run `imgcls tune`: the study's trials, then its leaderboard, best trial, the command reproducing it and its plots."
     from imgcls.tune import Study, work, tune, TuneError, TrialInterrupted
     from imgcls.runtime import setup_console_logging
     from imgcls.runs import runs_table
@@ -92,7 +92,8 @@ def add_audit_parsers(sub):
         usage='imgcls audit [options] DATA_DIR [key.sub=value ...] | apply RUN | undo RUN',
         help='find label issues, duplicates, leaks and outliers',
         description='imgcls audit DATA_DIR [--folds 5] [key=value ...]: '
-        'k-fold, then every finding in runs/<name>/audit/issues.csv. imgcls audit apply RUN: carry out audit/decisions.csv '
+        'k-fold, then every finding in runs/<name>/audit/issues.csv. '
+        'imgcls audit apply RUN: carry out audit/decisions.csv '
         '(moves only, with an undo log). imgcls audit undo RUN: put every moved file back.',
     )
     a.add_argument(
@@ -175,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
         help='train a model (or resume a run)',
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Train a model into a new run folder runs/<name>/, named after the config file and the overrides (or --name).',
+        description='Train a model into a new run folder runs/<name>/, '
+        'named after the config file and the overrides (or --name).',
     )
     t.add_argument(
         '--config', metavar='FILE', help='YAML file merged over the packaged defaults (imgcls/default_config.yaml)'
@@ -244,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         'runs',
         help='list, rank and compare runs',
         description='List the runs under DIR (default: runs), searched recursively, as a '
-        'leaderboard; or compare runs: imgcls runs compare RUN RUN ... [--out plot.png]. Reads only small files, never weights.',
+        'leaderboard; or compare runs: imgcls runs compare RUN RUN ... [--out plot.png]. '
+        'Reads only small files, never weights.',
     )
     r.add_argument(
         'args',
@@ -294,7 +297,7 @@ def latest_run(runs_dir='runs') -> Path:
 
 # %% ../nbs/13_cli.ipynb #eee5260e
 class ProgressBars:
-    "tqdm progress bars driven by training events; the loss is read (on a GPU, a device sync) at most every `interval` seconds."
+    "tqdm progress bars driven by training events, reading the loss at most every `interval` seconds."
 
     def __init__(self, training, interval: float = 1.0):
         from imgcls.train import Throttle
@@ -392,7 +395,7 @@ def predict_command(args) -> int:
 
 
 def export_command(args) -> int:
-    "Run `imgcls export`: what was written (and, for ONNX, the onnxruntime check) on stderr, the file on stdout; exit 1 when the check fails."
+    "Run `imgcls export`: the report (and ONNX check) on stderr, the file on stdout; exit 1 when the check fails."
     from importlib.util import find_spec
     from imgcls.inference import load_run, export_run
 
@@ -405,14 +408,16 @@ def export_command(args) -> int:
         check = onnx_check(run, path)
         passed = check['passed']
         report.append(
-            f"  check: onnxruntime vs PyTorch on {check['inputs']}: largest difference of a probability {check['max_diff']:.1e} "
+            f"  check: onnxruntime vs PyTorch on {check['inputs']}: "
+            f"largest difference of a probability {check['max_diff']:.1e} "
             f"(tolerance {ONNX_TOLERANCE:.0e}), {'passed' if passed else 'FAILED'}"
         )
     print('\n'.join(report), file=sys.stderr)
     print(path)  # alone on stdout, as `imgcls train` prints its run folder: scripts read it
     if not passed:
         print(
-            f'imgcls export: error: onnxruntime computes other probabilities than PyTorch from {path}; do not deploy it (report it with the line above).',
+            f'imgcls export: error: onnxruntime computes other probabilities than PyTorch from {path}; '
+            'do not deploy it (report it with the line above).',
             file=sys.stderr,
         )
     return 0 if passed else 1
@@ -471,7 +476,7 @@ def _size(n: int) -> str:
 
 
 def sample_batch(run, n: int = 8) -> tuple:
-    "(up to `n` images of `run`'s data set, its test split first, as a uint8 batch after its test transforms; what they are); seeded random images when its data folder is gone."
+    "(a uint8 batch of up to `n` images of `run`'s data set after its test transforms; what they are)."
     import torch
     from imgcls.data import find_data, read_image, build_transforms
 
@@ -489,7 +494,7 @@ def sample_batch(run, n: int = 8) -> tuple:
 
 
 def onnx_check(run, path, n: int = 8) -> dict:
-    "The ONNX file `path` (onnxruntime) against `run`'s model (PyTorch, CPU) on `sample_batch`: largest difference of a probability, whether within `ONNX_TOLERANCE`."
+    "The ONNX file `path` against `run`'s PyTorch model on `sample_batch`: largest probability difference, pass/fail."
     import copy, torch, onnxruntime as ort
     from imgcls.data import normalize_batch
     from imgcls.inference import TemperatureScaled
@@ -506,7 +511,7 @@ def onnx_check(run, path, n: int = 8) -> dict:
 
 
 def export_report(run, path, fmt: str) -> list:
-    "Lines saying what `export_run` wrote to `path`: format, size (and an ONNX weights file), input, classes, output, temperature, metadata file."
+    "Lines saying what `export_run` wrote to `path`: format, size, input, classes, output, temperature, metadata file."
     from imgcls.inference import export_metadata, EXPORT_FORMATS
 
     m, path = export_metadata(run, fmt), Path(path)
@@ -569,7 +574,7 @@ def _interrupt(signum, frame):
 
 
 def _serve_until_interrupted(proc, port: int) -> int:
-    "Wait for Voila to listen, print the address, wait for Ctrl-C or SIGTERM; stop Voila (and so its kernels) either way."
+    "Wait for Voila to listen, print the address, wait for Ctrl-C or SIGTERM; stop Voila (and its kernels) either way."
     import signal, socket, subprocess, time
 
     saved = signal.signal(
@@ -673,7 +678,7 @@ def _compare_runs(args, compare) -> int:
 
 # %% ../nbs/13_cli.ipynb #1561658e
 def _parse(parser, argv=None):
-    "Parse `argv`; for kfold and audit, overrides may also come after options (`imgcls audit DATA --folds 3 key=value`)."
+    "Parse `argv`; kfold and audit also take overrides after options (`imgcls audit DATA --folds 3 key=value`)."
     args, extra = parser.parse_known_args(argv)
     if extra and args.command in ('kfold', 'audit') and all('=' in e and not e.startswith('-') for e in extra):
         (args.overrides if args.command == 'kfold' else args.args).extend(extra)
@@ -702,7 +707,8 @@ def kfold_command(args) -> int:
         return _audit_error('kfold', e)
     cv = json.loads((root / CV).read_text())
     print(
-        f"CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {cv['folds']} folds; out-of-fold probabilities: {root / OOF}"
+        f"CV accuracy {cv['mean']:.4f} ± {cv['sd']:.4f} over {cv['folds']} folds; "
+        f"out-of-fold probabilities: {root / OOF}"
     )
     return 0
 
@@ -731,6 +737,8 @@ def audit_command(args) -> int:
         return _audit_error('audit', e)
     print((out / 'summary.txt').read_text().rstrip())
     print(
-        f'findings: {out / ISSUES}\ntop findings: {out / GRID}\ndecide in the notebook (imgcls.audit.Cleaner, or the panel\'s Audit tab), then: imgcls audit apply {shlex.quote(str(out.parent.absolute()))}'
+        f'findings: {out / ISSUES}\ntop findings: {out / GRID}\n'
+        'decide in the notebook (imgcls.audit.Cleaner, or the panel\'s Audit tab), '
+        f'then: imgcls audit apply {shlex.quote(str(out.parent.absolute()))}'
     )  # works from any folder
     return 0

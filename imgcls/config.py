@@ -95,7 +95,8 @@ class ModelConfig:
     dropout: float = MISSING
     freeze_backbone: bool = MISSING
     unfreeze_after: Optional[int] = MISSING  # epochs after which a frozen backbone is unfrozen; None: never
-    # the stem for images of 32 px and below (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
+    # the stem for images of 32 px and below
+    # (torchvision ResNet, DenseNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ...)
     small_input: bool = MISSING
 
 
@@ -160,7 +161,7 @@ class Config:
 
 # %% ../nbs/00_config.ipynb #9a401f72
 class Choices(dict):
-    "Keys with a fixed set of names, checked by `load_config`; `CHOICES[key]` also gives the live names of registry-backed keys (for menus)."
+    "Keys with a fixed set of names, checked by `load_config`."
 
     def __contains__(self, key):
         return super().__contains__(key) or key in REGISTERED_CHOICES
@@ -259,7 +260,7 @@ def _sections(types) -> set:
 
 
 def _setting(key: str, types, sections):
-    "`key` when it is a setting; for a section, its main setting (`optimizer` → `optimizer.name`, `model` → `model.architecture`); else None."
+    "`key` if it is a setting; for a section, its main setting (`optimizer.name`, `model.architecture`); else None."
     if key in types:
         return key
     if key in sections:
@@ -270,7 +271,7 @@ def _setting(key: str, types, sections):
 
 
 def closest_key(key: str):
-    "The schema key that `key` most likely means, or None: first by `KEY_ALIASES` (the whole key, its parts, its last part in any section), then by spelling."
+    "The schema key that `key` most likely means, or None: first by `KEY_ALIASES`, then by spelling."
     types = schema_types()
     sections = _sections(types)
     options = [KEY_ALIASES.get(key)]
@@ -289,7 +290,7 @@ def closest_key(key: str):
 
 
 def _given_key(given, key: str) -> str:
-    "The first full dotted key in `given` (the config being merged) at or under `key` that the schema lacks: what the user actually wrote."
+    "The first full dotted key in `given` (the config being merged) at or under `key` that the schema lacks."
 
     def walk(d, prefix=''):
         for k, v in d.items():
@@ -307,7 +308,7 @@ def _given_key(given, key: str) -> str:
 
 
 def explain_error(e: OmegaConfBaseException, source: str, given=None) -> ConfigError:
-    "Turn an OmegaConf error into a `ConfigError` that names the key, the problem and the fix; `given` is the config being merged, to name a key exactly."
+    "Turn an OmegaConf error into a `ConfigError` that names the key, the problem and the fix."
     key, types = e.full_key or '', schema_types()
     if given is not None and (isinstance(e, ConfigKeyError) or key not in types):
         key = _given_key(given, key)
@@ -315,7 +316,8 @@ def explain_error(e: OmegaConfBaseException, source: str, given=None) -> ConfigE
         hint = f" Did you mean `{k}`?" if (k := closest_key(key)) else ''
         if key in _sections(types):
             return ConfigError(
-                f"Config key `{key}` (from {source}) is a section, not a setting: give one of its keys.{hint} Valid keys: see `imgcls/default_config.yaml`."
+                f"Config key `{key}` (from {source}) is a section, not a setting: give one of its keys.{hint} "
+                "Valid keys: see `imgcls/default_config.yaml`."
             )
         return ConfigError(
             f"Unknown config key `{key or '?'}` (from {source}).{hint} Valid keys: see `imgcls/default_config.yaml`."
@@ -347,14 +349,15 @@ class Registry(dict):
         return sorted(self)
 
     def lookup(self, name: str, key: str = None):
-        "The factory registered as `name`; installed plugins are loaded when it is missing; else a `ConfigError` naming `key`."
+        "The factory registered as `name`, loading installed plugins if missing; else a `ConfigError` naming `key`."
         if name not in self.names():
             load_plugins()
         if name in self:
             return self[name]
         raise ConfigError(
             f"Unknown {self.kind} {name!r} for `{key or self.key}`.{did_you_mean(str(name), self)} "
-            f"Known: {', '.join(sorted(self))}. Register your own with `@register_{self.kind}` in a module listed under `imports:`."
+            f"Known: {', '.join(sorted(self))}. Register your own with `@register_{self.kind}` "
+            "in a module listed under `imports:`."
         )
 
 # %% ../nbs/00_config.ipynb #243d00a7
@@ -374,7 +377,8 @@ def load_plugins() -> list:
             ep.load()
         except Exception as e:
             raise ConfigError(
-                f"Plugin {ep.name!r} ({ep.value}), declared by an installed package under the `{PLUGIN_GROUP}` entry points, "
+                f"Plugin {ep.name!r} ({ep.value}), declared by an installed package "
+                f"under the `{PLUGIN_GROUP}` entry points, "
                 f"failed to import: {type(e).__name__}: {e}. Fix or uninstall that package."
             ) from None
     return sorted(_loaded_plugins)
@@ -395,12 +399,12 @@ REGISTERED_CHOICES = {
 
 
 def register_model(name: str = None, cam_layer: str = None):
-    "Decorator: a model class or factory taking `num_classes`, `dropout` and `in_channels`; `cam_layer` names the module class activation maps use."
+    "Decorator: a model class or factory taking `num_classes`, `dropout` and `in_channels`."
     return MODELS.register(name, cam_layer=cam_layer)
 
 
 def register_loss(name: str = None):
-    "Decorator: a factory `(weight=None, label_smoothing=0.0, **loss.kwargs)` returning `loss(logits, target)`; targets are class indices or (MixUp) probabilities."
+    "Decorator: a factory `(weight=None, label_smoothing=0.0, **loss.kwargs)` returning `loss(logits, target)`."
     return LOSSES.register(name)
 
 
@@ -410,17 +414,17 @@ def register_optimizer(name: str = None):
 
 
 def register_scheduler(name: str = None):
-    "Decorator: a factory `(optimizer, scheduler_config, total_steps, steps_per_epoch, mode)` returning a scheduler stepped per optimiser step (or a `ReduceLROnPlateau`)."
+    "Decorator: a factory `(optimizer, scheduler_config, total_steps, steps_per_epoch, mode)` returning a scheduler."
     return SCHEDULERS.register(name)
 
 
 def register_transform(name: str = None):
-    "Decorator: a factory `(**arguments)` returning a transform of uint8 (C, H, W) tensors, for `transforms.<split>.extra`."
+    "Decorator: a factory `(**arguments)` returning a transform of uint8 (C, H, W) tensors, for `transforms.*.extra`."
     return TRANSFORMS.register(name)
 
 
 def register_metric(name: str = None, mode: str = 'max'):
-    "Decorator: a function of an evaluation result (`y_true`, `y_pred`, `rank`, `losses`) returning a float; `mode` is max or min."
+    "Decorator: a function of an evaluation result (`y_true`, `y_pred`, `rank`, `losses`) returning a float."
     if mode not in ('max', 'min'):
         raise ValueError(f"mode must be max or min, not {mode!r}")
     return METRICS.register(name, mode=mode)
@@ -441,7 +445,8 @@ def _import_file(path: Path, entry: str, source: str) -> str:
         if Path(getattr(old, '__file__', '') or '').resolve() == path:
             return name
         raise ConfigError(
-            f"`imports:` entry {entry!r} (from {source}): a module named {name!r} is already imported from elsewhere; rename the file."
+            f"`imports:` entry {entry!r} (from {source}): a module named {name!r} is already imported from elsewhere; "
+            "rename the file."
         )
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -473,13 +478,15 @@ def _import_name(name: str, source: str, run_dir: Path = None) -> str:
         spec = importlib.machinery.PathFinder.find_spec(top, [extra])
     if spec is None:
         raise ConfigError(
-            f"Module {name!r} (listed under `imports:` in {source}) is not installed. Install the package that provides it "
+            f"Module {name!r} (listed under `imports:` in {source}) is not installed. "
+            "Install the package that provides it "
             f"(pip install ...) or put it on the Python path (PYTHONPATH); it registers parts this config names."
         )
     origin = Path(spec.origin or next(iter(spec.submodule_search_locations or []), '')).resolve()
     if run_dir is not None and (_inside(origin, run_dir) or origin.parent == run_dir.parent):
         raise ConfigError(
-            f"Refusing to import {name!r} (listed under `imports:` in {source}) from {origin}: it lies in or next to the run folder, "
+            f"Refusing to import {name!r} (listed under `imports:` in {source}) from {origin}: "
+            "it lies in or next to the run folder, "
             f"and opening a run never runs code that came with it. Install that module instead."
         )
     if extra:
@@ -507,8 +514,10 @@ def load_imports(entries, source: str = 'the config', config_dir=None, files: bo
             names.append(_import_file((Path(config_dir or '.') / entry).resolve(), entry, source))
         else:
             raise ConfigError(
-                f"`imports:` entry {entry!r} (from {source}) is a file path. A run's saved config may name only installed modules "
-                f"(or modules on the Python path), so opening a run never runs a file that came with it; install the module."
+                f"`imports:` entry {entry!r} (from {source}) is a file path. "
+                "A run's saved config may name only installed modules "
+                "(or modules on the Python path), so opening a run never runs a file that came with it; "
+                "install the module."
             )
     return names
 
@@ -593,7 +602,7 @@ def load_yaml(path) -> DictConfig:
 
 
 def load_config(config_file=None, overrides=(), files: bool = False) -> DictConfig:
-    "Build the typed config: defaults, then `config_file`, then `key=value` `overrides`; import its `imports:` (`.py` files only when `files`) and check registered names."
+    "Build the typed config: defaults, then `config_file`, then `key=value` `overrides`; then import and check it."
     cfg = _merge(OmegaConf.structured(Config), load_yaml(_default_config_path()), 'the packaged defaults')
     if config_file is not None:
         cfg = _merge(cfg, load_yaml(config_file), str(config_file))
@@ -646,7 +655,7 @@ def _short_keys(keys) -> dict:
 
 
 def run_name(overrides=(), config_file=None, name=None) -> str:
-    "A filesystem-safe, stable run name: `name` if given, else the stem of `config_file` and the `key=value` overrides; `base` when there are none."
+    "A stable, filesystem-safe run name: `name`, else `config_file`'s stem and the `key=value` overrides, else `base`."
     if name:
         return _cut(_safe(name), name)
     parts = {}
@@ -704,7 +713,7 @@ def config_changes(values: dict, defaults: dict = None) -> dict:
 
 
 def leaderboard_hparams(cfg: DictConfig) -> dict:
-    "The architecture and the changed keys of `cfg`, as scalars (lists and null as text) for TensorBoard's HParams view."
+    "The architecture and changed keys of `cfg`, as scalars (lists and null as text) for TensorBoard's HParams view."
     changed = config_changes(flatten(OmegaConf.to_container(cfg)))
     return {
         k: v if isinstance(v, (int, float, str, bool)) else str(v)

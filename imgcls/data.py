@@ -55,7 +55,7 @@ def _lock(path):
 
 
 def _atomic_write(dest, fill) -> Path:
-    "Run `fill(tmp_folder)`, then rename the folder to `dest`; nothing is left behind on failure, and one process at a time writes `dest`."
+    "Run `fill(tmp_folder)`, then rename it to `dest`; nothing is left on failure; one process writes at a time."
     dest = Path(dest)
     with _lock(dest):
         if dest.exists():
@@ -188,7 +188,7 @@ def _carve(rows: list, source: str, parts: dict, seed: int) -> list:
 
 
 class Samples(NamedTuple):
-    "What a data set holds: class names, rows `(path, class index, split)`, and whether the splits were carved (or read from a manifest)."
+    "A data set: class names, rows `(path, class index, split)`, whether splits were carved (or read from a manifest)."
 
     classes: list
     rows: list
@@ -259,7 +259,8 @@ def _check_labels_in_splits(rows, classes, path):
         lacking = sorted(set(range(len(classes))) - {c for _, c, sp in rows if sp == s})
         if lacking:
             raise DataError(
-                f"Label(s) {', '.join(classes[c] for c in lacking)} of {path} have no rows in split {s}; every split needs every label."
+                f"Label(s) {', '.join(classes[c] for c in lacking)} of {path} have no rows in split {s}; "
+                "every split needs every label."
             )
 
 
@@ -293,7 +294,8 @@ def check_num_classes(num_classes, classes) -> int:
     if num_classes != len(classes):
         raise DataError(
             f"model.num_classes={num_classes}, but the data have {len(classes)} class folders "
-            f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). Set model.num_classes=null to use the folders."
+            f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}). "
+            "Set model.num_classes=null to use the folders."
         )
     return num_classes
 
@@ -304,7 +306,7 @@ warnings.filterwarnings('ignore', message='The image decoding and encoding capab
 
 
 def pil_to_uint8(im) -> torch.Tensor:
-    "A PIL image as a 3-channel uint8 tensor (C, H, W), converted as `read_image` converts files (EXIF orientation, 16-bit to 8-bit, RGB)."
+    "A PIL image as a 3-channel uint8 tensor (C, H, W), converted as `read_image` converts files."
     from PIL import Image, ImageOps
 
     im = ImageOps.exif_transpose(im)
@@ -377,7 +379,7 @@ class ImageCache:
 
 @dataclass
 class ScanResult:
-    "What a scan found: unreadable files with their errors, image sizes (h, w), and the cache (None when over budget or off)."
+    "What a scan found: unreadable files and their errors, sizes (h, w), and the cache (None when over budget or off)."
 
     bad: dict
     sizes: dict
@@ -520,7 +522,7 @@ def normalize_batch(xb: torch.Tensor, mean, std) -> torch.Tensor:
 
 
 def normalize_batch_one_thread(xb: torch.Tensor, mean, std) -> torch.Tensor:
-    "`normalize_batch` for a CPU batch, computed by NumPy on the calling thread: same values, and torch's thread count is left alone."
+    "`normalize_batch` for a CPU batch, computed by NumPy on the calling thread; torch's thread count is left alone."
     mean, std = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) * np.float32(255) for v in (mean, std))
     out = xb.numpy().astype(np.float32)
     np.subtract(out, mean, out=out)
@@ -629,7 +631,7 @@ def scan_once(paths: list, threads: int = 1, side: int = 0, cache_mb: int = 0) -
 
 # %% ../nbs/01_data.ipynb #03ecc60d
 class SeededRandomSampler(Sampler):
-    "Yields `(index, seed)` in a random order (or drawn by `weights`); all from `generator`. The first `skip` pairs are left out."
+    "Yields `(index, seed)` in a random order (or drawn by `weights`), all from `generator`; skips the first `skip`."
 
     def __init__(self, n: int, generator: torch.Generator, rank: int = 0, world: int = 1, weights: torch.Tensor = None):
         self.n, self.generator, self.rank, self.world, self.weights, self.skip = n, generator, rank, world, weights, 0
@@ -666,7 +668,7 @@ def _cores() -> int:
 
 
 def default_num_workers(cached: bool = False) -> int:
-    "Loader workers suited to this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
+    "Loader workers for this machine: one per core, at most 4; none on 1-2 cores when the data set is cached in RAM."
     return 0 if cached and _cores() <= 2 else min(4, _cores())
 
 # %% ../nbs/01_data.ipynb #2838bfc2
@@ -686,13 +688,13 @@ def _shm_free() -> int:
 
 
 class SlotCollate:
-    "Collate that, in a worker, stacks a batch's images into one of the worker's reusable shared-memory slots and returns a `Slot`; otherwise collates as usual."
+    "Collate that, in a worker, stacks a batch into a reusable shared-memory slot and returns a `Slot`; else as usual."
 
     def __init__(self, sample_shape):
         self.sample_shape, self.slots, self.count = tuple(sample_shape), None, 0
 
     def allocate(self, loader: DataLoader):
-        "Shared slots for `loader`'s workers, `prefetch_factor + 2` batches each, when /dev/shm has room for four times them; call before the workers start."
+        "Shared slots for `loader`'s workers, when /dev/shm has room for them; call before the workers start."
         if self.slots is not None or not loader.num_workers:
             return
         shape = (loader.num_workers, loader.prefetch_factor + 2, loader.batch_size, *self.sample_shape)
@@ -714,7 +716,7 @@ class SlotCollate:
 
 
 class Batches:
-    "A loader of uint8 batches that yields them moved to `device` and normalised there (float32); other attributes are the loader's."
+    "A loader of uint8 batches that yields them moved to `device` and normalised there (float32)."
 
     def __init__(self, loader: DataLoader, mean, std, device='cpu'):
         self.loader, self.device, self.started = loader, torch.device(device), False
@@ -736,7 +738,7 @@ class Batches:
             yield self.normalize(xb), yb
 
     def normalize(self, xb):
-        "`normalize_batch`; on the CPU while workers run, on one thread (in NumPy): a parallel region would mostly wait for cores the workers hold."
+        "`normalize_batch`; on the CPU while workers run, on one thread (in NumPy)."
         if self.device.type != 'cpu' or not self.loader.num_workers:
             return normalize_batch(xb, self.mean, self.std)
         return normalize_batch_one_thread(xb, self.mean, self.std)
@@ -751,7 +753,7 @@ class Batches:
 
 # %% ../nbs/01_data.ipynb #04f1ef79
 def reuse_freed_memory(limit: int = 2**30) -> bool:
-    "Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse instead of unmapping them; False where there is no glibc."
+    "Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse, not unmap them; False without glibc."
     import ctypes, platform
 
     if platform.libc_ver()[0] != 'glibc':
@@ -815,7 +817,7 @@ def write_manifest(data: 'Data', path) -> Path:
 
 
 def find_data(cfg: DictConfig, manifest_path=None) -> Samples:
-    "The samples `cfg.data` points at, split as training sees them (the rows of the manifest at `manifest_path` when given); writes the built-in data set first when needed."
+    "The samples `cfg.data` points at, split as training sees them; writes the built-in data set first when needed."
     d = cfg.data
     root = ensure_data_dir(d.data_dir)
     if d.labels_csv:
@@ -828,7 +830,7 @@ def find_data(cfg: DictConfig, manifest_path=None) -> Samples:
 def build_data(
     cfg: DictConfig, device='cpu', rank: int = 0, world: int = 1, manifest_path=None, samples: Samples = None
 ) -> Data:
-    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`, over `samples` (default: `find_data(cfg, manifest_path)`)."
+    "Data sets and loaders for `cfg` (this process's shard under torchrun) whose batches arrive on `device`."
     d, tf = cfg.data, apply_preset(cfg.transforms)
     if cfg.reuse_memory:
         reuse_freed_memory()
@@ -909,7 +911,8 @@ def dataset_summary(data: Data) -> str:
     tr = counts['train']
     if tr.max() > 3 * max(tr.min(), 1):
         lines.append(
-            f'imbalanced: {data.classes[tr.argmax()]} has {tr.max()} training images, {data.classes[tr.argmin()]} {tr.min()}; '
+            f'imbalanced: {data.classes[tr.argmax()]} has {tr.max()} training images, '
+            f'{data.classes[tr.argmin()]} {tr.min()}; '
             f'consider data.balance=loss_weights or sampler'
         )
     if data.carved:
@@ -1009,7 +1012,7 @@ def _first_per_class(labels, idx, n):
 
 
 def fashion_mnist(dest='data/fashion_mnist', per_class: int = None, val_fraction: float = 1 / 6, seed: int = 0) -> Path:
-    "Write Fashion-MNIST as an ImageFolder tree of PNGs: train/ and val/ from its training set, test/ from its test set."
+    "Write Fashion-MNIST as an ImageFolder of PNGs: train/ and val/ from its training set, test/ from its test set."
     arrays = _fashion_mnist_arrays()
 
     def fill(tmp):

@@ -73,11 +73,12 @@ class Run:
 
 
 def load_run(run_dir, which: str = 'best', device: str = 'auto', calibrated: bool = True) -> Run:
-    "Rebuild the model of `run_dir` from its config and `which` checkpoint (`best`, `last`, or a path): the EMA weights when it has them, and its fitted temperature unless `calibrated` is false."
+    "Rebuild the model of `run_dir` from its config and `which` checkpoint (`best`, `last`, or a path)."
     rd = RunDir(run_dir)
     if not rd.config.is_file():
         raise CheckpointError(
-            f"{rd.path} is not a run folder: it has no config.yaml. Pass a folder made by `imgcls train`, such as runs/base."
+            f"{rd.path} is not a run folder: it has no config.yaml. "
+            "Pass a folder made by `imgcls train`, such as runs/base."
         )
     cfg = load_config(rd.config, files=False)  # imports: installed modules only, never a file that came with the run
     path = rd.checkpoint(which)
@@ -92,13 +93,14 @@ def load_run(run_dir, which: str = 'best', device: str = 'auto', calibrated: boo
 
 # %% ../nbs/06_inference.ipynb #1e63f1bf
 def evaluate_run(run: Run, split: str = 'test') -> dict:
-    "Score `run` on `split` (with its `training.metrics`), writing the report, the confusion matrix and `logs/inference.log` into its folder."
+    "Score `run` on `split` with its `training.metrics`; the report, confusion matrix and log go into its folder."
     setup_console_logging()
     with log_to_file(run.rundir.inference_log):
         data = build_data(run.cfg, run.device, manifest_path=run.rundir.saved_manifest())
         if data.classes != run.classes:
             raise DataError(
-                f"{run.cfg.data.data_dir} has classes {data.classes}, but {run.checkpoint} was trained on {run.classes}."
+                f"{run.cfg.data.data_dir} has classes {data.classes}, "
+                f"but {run.checkpoint} was trained on {run.classes}."
             )
         if split not in data.eval_loaders:
             raise DataError(
@@ -111,7 +113,8 @@ def evaluate_run(run: Run, split: str = 'test') -> dict:
         cal = write_calibration_report(run.run_dir, split, r['logits'] * run.temperature, r['y_true'], run.temperature)
         logger.info(
             f"{run.run_dir.name} | {run.checkpoint.name} (epoch {run.epoch}) on {split} ({len(r['y_true'])} images): "
-            f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}{''.join(f' {k} {v:.4f}' for k, v in metrics.items())} | ECE {_ece_text(cal)}"
+            f"loss {r['loss']:.4f} acc {r['acc']:.4f} macro-F1 {report['macro avg']['f1-score']:.4f}"
+            f"{''.join(f' {k} {v:.4f}' for k, v in metrics.items())} | ECE {_ece_text(cal)}"
         )
     scores = {
         'loss': r['loss'],
@@ -170,7 +173,7 @@ def _source(x) -> str:
 def predict_batch(
     run: Run, xb: torch.Tensor, tta: bool = False, bf16: bool = False, channels_last: bool = False
 ) -> torch.Tensor:
-    "Class probabilities (on the CPU) for a uint8 batch (N, 3, H, W) already transformed: normalised on the run's device, then the model."
+    "Class probabilities (on the CPU) of a transformed uint8 batch (N, 3, H, W), normalised on the run's device."
     xb = normalize_batch(xb.to(run.device, non_blocking=True), *run.normalization)
     if channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
@@ -182,7 +185,7 @@ def predict_batch(
 
 
 def map_images(inputs, tfm, process, batch_size: int = 64) -> list:
-    "One result per image of `inputs` (paths, folders, PIL images or uint8 tensors), with its `source`; `process(results, images)` fills in each batch of `tfm`-transformed images, and an unreadable image gets an `error` instead."
+    "One result per image of `inputs` (paths, folders, PIL images or uint8 tensors); `process` fills in each batch."
     results, batch = [], []
 
     def flush():
@@ -297,7 +300,7 @@ def _export_torchscript(model, example, path):
 
 
 def export_run(run: Run, fmt: str = 'onnx', out_dir=None) -> Path:
-    "Export `run`'s model as `fmt` (onnx, torchscript or safetensors) plus `<name>.json` metadata; return the artifact path."
+    "Export `run`'s model as `fmt` (onnx, torchscript or safetensors) with `<name>.json` metadata; return its path."
     if fmt not in EXPORT_FORMATS:
         raise ModelError(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
     import copy, json

@@ -81,7 +81,7 @@ METHODS = ('gradcam', 'gradcam++', 'eigencam', 'xgradcam', 'layercam')
 def cam_maps(
     model: nn.Module, x: torch.Tensor, method: str = 'gradcam', targets=None, architecture: str = None, layer=None
 ) -> np.ndarray:
-    "Heat maps (N, H, W) in [0, 1] of `method` for the normalised batch `x` and class indices `targets` (None: the predicted classes)."
+    "Heat maps (N, H, W) in [0, 1] of `method` for the normalised batch `x` and class indices `targets`."
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     if method not in METHODS:
@@ -118,7 +118,7 @@ def _target_index(run: Run, target) -> int:
 
 
 def cam(run: Run, images, method: str = 'gradcam', target=None, layer=None, batch_size: int = 32) -> list:
-    "Per image: `source`, `class`, `prob`, `heatmap` (H, W) and `overlay` (H, W, 3 uint8) of `method` for `target` (None: the predicted class)."
+    "Per image: `source`, `class`, `prob`, `heatmap` (H, W) and `overlay` (H, W, 3 uint8) of `method` for `target`."
     want = _target_index(run, target)
 
     def add_maps(results, xb):
@@ -179,7 +179,7 @@ def _free_path(out_dir: Path, stem: str) -> Path:
 
 
 def write_cams(run: Run, images, out_dir, method: str = 'gradcam', target=None) -> list:
-    "Write each readable image's CAM overlay as `out_dir/<name>_cam.png`; return `cam`'s results with a `cam_path` each."
+    "Save each readable image's CAM overlay as `out_dir/<name>_cam.png`; return `cam`'s results with a `cam_path` each."
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = cam(run, images, method, target)
@@ -192,7 +192,7 @@ def write_cams(run: Run, images, out_dir, method: str = 'gradcam', target=None) 
 
 
 def cam_png(run: Run, image, method: str = 'gradcam', target=None, size: int = 224) -> bytes:
-    "The CAM overlay of one image (path, PIL image or uint8 tensor) as PNG bytes, `size` px wide: for the panel's Predict."
+    "One image's CAM overlay (path, PIL image or uint8 tensor) as PNG bytes, `size` px wide: for the panel's Predict."
     r = cam(run, image, method, target)[0]
     if 'error' in r:
         raise CamError(f"Cannot draw a class activation map for {r['source']}: {r['error']}")

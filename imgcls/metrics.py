@@ -80,7 +80,7 @@ def most_confused(y_true, y_pred, classes, min_count: int = 1) -> list:
 
 # %% ../nbs/04_metrics.ipynb #bd08dbd2
 def top_losses_figure(load_image, y_true, y_pred, losses, probs, classes, k: int = 9, overlay=None):
-    "A grid of the `k` highest-loss samples; `load_image(i)` gives sample i as a uint8 CHW tensor or HWC array; `overlay(i, img)` may replace what is shown."
+    "A grid of the `k` highest-loss samples, each read by `load_image(i)`; `overlay(i, img)` may replace what is shown."
     import matplotlib.pyplot as plt
 
     order = np.argsort(-np.asarray(losses))[:k]
@@ -110,7 +110,7 @@ def _save(fig, path):
 
 
 def write_split_report(run_dir, split: str, y_true, y_pred, classes, losses=None, probs=None, load_image=None) -> dict:
-    "Write the report, confusion matrices, most-confused pairs and top losses for `split` into `run_dir`; return the report."
+    "Write `split`'s report, confusion matrices, most-confused pairs and top losses into `run_dir`; return the report."
     rd = RunDir(run_dir)
     rd.logs.mkdir(parents=True, exist_ok=True)
     text = classification_report_text(y_true, y_pred, classes)
@@ -190,7 +190,7 @@ def fit_temperature(logits, y, max_iter: int = 200) -> float:
 
 # %% ../nbs/04_metrics.ipynb #2d036c62
 def reliability_figure(logits, y, temperature: float = 1.0, n_bins: int = 15, title: str = 'Reliability'):
-    "Accuracy against confidence per bin, before and (when `temperature` is not 1) after temperature scaling: seaborn lines on matplotlib."
+    "Accuracy against confidence per bin, before and (if `temperature` != 1) after temperature scaling (seaborn)."
     import matplotlib.pyplot as plt, pandas as pd, seaborn as sns
 
     rows = []
@@ -283,7 +283,7 @@ def compute_metrics(names, result: dict) -> dict:
 
 # %% ../nbs/04_metrics.ipynb #f5051593
 def history_summary(history: list, monitor: str = 'val_acc', min_delta: float = 0.0) -> dict:
-    "Epochs done, the best epoch by `monitor` (an improvement must beat `min_delta`), its val accuracy and loss, and the train time."
+    "Epochs done, the best epoch by `monitor` (beating `min_delta`), its val accuracy and loss, and the train time."
     best, best_row, higher = None, None, monitor_mode(monitor) == 'max'
     for row in history:
         value = row[monitor]

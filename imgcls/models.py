@@ -167,7 +167,7 @@ def build_model(
     in_channels: int = 3,
     small_input: bool = False,
 ) -> nn.Module:
-    "Make `architecture` with a head for `num_classes`, loading `weights` (None, a torchvision name, or a file); `small_input`: the stem for images of 32 px and below."
+    "Make `architecture` with a head for `num_classes`, loading `weights` (None, a torchvision name, or a file)."
     stem = (
         small_input_stem(architecture) if small_input else None
     )  # refuses families without one before anything is built
@@ -192,7 +192,8 @@ def build_model(
         path = Path(weights)
         if not path.is_file():
             raise ModelError(
-                f"Weights file not found: {path}. Set model.weights to an existing file, a torchvision weights name, or null."
+                f"Weights file not found: {path}. "
+                "Set model.weights to an existing file, a torchvision weights name, or null."
             )
         sd = read_state_dict(path)
         model = torchvision.models.get_model(architecture, num_classes=_num_outputs(sd, architecture))
@@ -245,7 +246,8 @@ def _weights_enum(architecture: str, weights: str):
         return torchvision.models.get_model_weights(architecture)[weights]
     except KeyError:
         raise ModelError(
-            f"{architecture} has no weights {weights!r}; choose one of {', '.join(weight_names(architecture))}, a file path, or null."
+            f"{architecture} has no weights {weights!r}; "
+            f"choose one of {', '.join(weight_names(architecture))}, a file path, or null."
         ) from None
 
 
@@ -261,7 +263,7 @@ def _weights_of_file(architecture: str, path):
 
 
 def weights_cache_path(architecture: str, weights: str) -> Path:
-    "The file torchvision reads `architecture`'s pretrained `weights` from, and downloads them to: `$TORCH_HOME/hub/checkpoints/<name>`."
+    "The file torchvision reads `architecture`'s pretrained `weights` from, and downloads them to."
     return Path(torch.hub.get_dir()) / 'checkpoints' / _url_name(_weights_enum(architecture, weights).url)
 
 
@@ -279,7 +281,8 @@ def _pretrained(architecture: str, weights: str) -> nn.Module:
                 f"Delete it to download it again from {w.url}, or replace it with that file."
             ) from None
         raise ModelError(
-            f"The {architecture} weights {weights} are not in torchvision's cache and could not be downloaded ({reason}). "
+            f"The {architecture} weights {weights} are not in torchvision's cache "
+            f"and could not be downloaded ({reason}). "
             f"Download {w.url} and save it as {path} (TORCH_HOME sets that folder), "
             f"or set model.weights to the path of a weights file (.pth, .pt or .safetensors)."
         ) from None
@@ -289,7 +292,7 @@ from typing import NamedTuple
 
 
 class SmallStem(NamedTuple):
-    "Where a family's stem is and what replaces it: the first conv's `kernel` and `stride`, the max-pool dropped (if any), the downsampling saved."
+    "A family's stem and its replacement: first-conv `kernel` and `stride`, max-pool dropped, downsampling saved."
 
     conv: str
     pool: str
@@ -317,13 +320,14 @@ def small_input_stem(architecture: str) -> SmallStem:
                 return stem
     families = ', '.join(p for ps in SMALL_INPUT_STEMS for p in ps)
     raise ModelError(
-        f"model.small_input does not apply to {architecture}: it adapts the stems of the torchvision families {families}. "
+        f"model.small_input does not apply to {architecture}: "
+        f"it adapts the stems of the torchvision families {families}. "
         f"Set model.small_input to false, or pick one of those families."
     )
 
 
 def use_small_stem(model: nn.Module, stem: SmallStem) -> nn.Module:
-    "Replace `model`'s first conv by a freshly initialised `stem.kernel`/`stem.stride` one and drop its stem max-pool, in place."
+    "Replace `model`'s first conv by a new `stem.kernel`/`stem.stride` one and drop its stem max-pool, in place."
     old = model.get_submodule(stem.conv)
     new = nn.Conv2d(
         old.in_channels,
@@ -344,7 +348,7 @@ def use_small_stem(model: nn.Module, stem: SmallStem) -> nn.Module:
 
 
 def _own_stem_where_unfit(model: nn.Module, sd: dict, stem: SmallStem) -> dict:
-    "`sd` with `model`'s own first-conv tensors where the file's do not fit (an ImageNet stem); a small-input file loads whole."
+    "`sd` with `model`'s first-conv tensors where the file's do not fit (ImageNet stems); small-input files load whole."
     own = model.state_dict()
     return {
         k: own[k] if k.startswith(stem.conv + '.') and k in own and v.shape != own[k].shape else v
@@ -396,7 +400,7 @@ def weight_names(architecture: str) -> list:
 
 
 def weights_preprocessing(architecture: str, weights) -> dict:
-    "`{'mean', 'std', 'crop'}` of torchvision pretrained `weights` for `architecture` (their evaluation crop size), or None for other weights."
+    "`{'mean', 'std', 'crop'}` of torchvision pretrained `weights` for `architecture`, or None for other weights."
     if weights is None or architecture not in torchvision_models():
         return None
     w = _weights_of_file(architecture, weights) if _is_path(weights) else _weights_enum(architecture, weights)

@@ -52,7 +52,8 @@ from .widgets import BackgroundWork, LogArea, PredictPanel, TrainingPanel, messa
 # %% ../nbs/12_panel.ipynb #6f62b1b0
 def _image_html(path, css: str, width: int = 360) -> str:
     return (
-        f'<img class="{css}" width="{width}" src="data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode()}">'
+        f'<img class="{css}" width="{width}" '
+        f'src="data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode()}">'
         if Path(path).is_file()
         else ''
     )
@@ -70,15 +71,18 @@ def run_details_html(run_dir) -> str:
         rep = rd.report(split)
         if rep.is_file():
             parts.append(
-                f'<details{" open" if not parts[1:] else ""}><summary>Report ({split})</summary><pre>{html.escape(rep.read_text())}</pre></details>'
+                f'<details{" open" if not parts[1:] else ""}><summary>Report ({split})</summary>'
+                f'<pre>{html.escape(rep.read_text())}</pre></details>'
             )
     return ''.join(parts) or f'<i>{html.escape(rd.name)} has no reports yet.</i>'
 
 
 TABLE_CSS = (
     '<style>.imgcls-runs-table{border-collapse:collapse;font-size:12px}'
-    '.imgcls-runs-table th,.imgcls-runs-table td{padding:3px 10px;text-align:left;white-space:nowrap;border-bottom:1px solid #ddd}'
-    '.imgcls-runs-table td.num{text-align:right;font-variant-numeric:tabular-nums}.imgcls-runs-table td.col-changes{white-space:normal}</style>'
+    '.imgcls-runs-table th,.imgcls-runs-table td'
+    '{padding:3px 10px;text-align:left;white-space:nowrap;border-bottom:1px solid #ddd}'
+    '.imgcls-runs-table td.num{text-align:right;font-variant-numeric:tabular-nums}'
+    '.imgcls-runs-table td.col-changes{white-space:normal}</style>'
 )
 NUMERIC = ('epochs', 'best_epoch', 'val_acc', 'val_loss', 'test_acc', 'train_time')
 
@@ -96,7 +100,7 @@ def leaderboard_html(df) -> str:
 
 
 class RunsBrowser:
-    "Runs under `runs_dir`: a sortable leaderboard; pick several to compare, one for its confusion matrix, reports and a Predict box."
+    "Runs under `runs_dir` as a sortable leaderboard, to compare several runs or inspect one (with a Predict box)."
 
     def __init__(self, runs_dir='runs', refresh: float = 5.0):
         self.runs_dir, self.df, self.refresh_seconds = Path(runs_dir), None, refresh
@@ -168,7 +172,10 @@ class RunsBrowser:
             try:
                 self.refresh()
             except Exception as e:
-                self.message.value = f'<span style="color:#b00020">Refresh failed: {html.escape(repr(e), quote=False)}</span>'  # keep polling
+                # keep polling
+                self.message.value = (
+                    f'<span style="color:#b00020">Refresh failed: {html.escape(repr(e), quote=False)}</span>'
+                )
 
     def show_picked(self):
         "Several runs picked: their curves and config difference. One: its confusion matrix, reports and Predict box."
@@ -201,7 +208,7 @@ def runs_tab(panel) -> RunsBrowser:
 
 # %% ../nbs/12_panel.ipynb #462032ff
 def _image_widget(path, width: int = 96) -> widgets.Widget:
-    "A file shown as an image widget `width` px wide, its aspect ratio kept (its bytes as they are: PNG, JPEG, GIF, WebP, ...), or a note when it is gone."
+    "A file as an image widget `width` px wide (aspect ratio kept, bytes as they are), or a note when it is gone."
     p = Path(path)
     if not p.is_file():
         return widgets.HTML(f'<i>missing: {p.name}</i>')
@@ -249,7 +256,7 @@ class CleanerItem:
 
 # %% ../nbs/12_panel.ipynb #67576367
 class Cleaner:
-    "Pages of an audit's findings with keep / relabel / quarantine per item; each decision is written to `decisions.csv` as it is made."
+    "Pages of an audit's findings, keep / relabel / quarantine per item; each decision goes to `decisions.csv` at once."
 
     def __init__(self, run, page_size: int = 8, kind: str = 'all'):
         self.folder = audit_dir(run)
@@ -308,7 +315,10 @@ class Cleaner:
 
     def _count(self):
         n = len(read_decisions(self.folder))
-        self.status.value = f'{len(self.visible)} findings, page {self.page.value}/{self.page.max}; {n} decided ({self.folder / DECISIONS_CSV})'
+        self.status.value = (
+            f'{len(self.visible)} findings, page {self.page.value}/{self.page.max}; '
+            f'{n} decided ({self.folder / DECISIONS_CSV})'
+        )
 
     def _repr_mimebundle_(self, **kw):
         return self.ui._repr_mimebundle_(**kw)
@@ -348,7 +358,7 @@ def parse_space(key: str, text: str) -> dict:
 
 
 class TunePanel:
-    "The panel's Tune tab: tick the settings to search and give their ranges or choices, set the trials, Start/Stop, and watch the trials and the best one."
+    "The panel's Tune tab: the settings to search, the trials, Start/Stop, and the trials and the best one so far."
 
     def __init__(self, panel):
         self.panel, self.thread, self.training, self.trial, self.sweep, self.stopping = (
@@ -397,7 +407,7 @@ class TunePanel:
         self.show_plan()
 
     def epochs(self) -> tuple:
-        "The epochs each trial trains, and where that number comes from: the Train tab, the config file or the packaged defaults."
+        "The epochs each trial trains and their source: the Train tab, the config file or the packaged defaults."
         train = self.panel.train
         n = train['training.num_epochs'].value
         if any(o.startswith('training.num_epochs=') for o in train.overrides()):
@@ -446,7 +456,10 @@ class TunePanel:
             if metrics
             else f'{n} epoch{"s" * (n != 1)} to train'
         )
-        self.status.value = f'Study {html.escape(self.sweep.tune.study)}: trial {self.trial.number} ({html.escape(format_params(self.trial.params))}): {where}'
+        self.status.value = (
+            f'Study {html.escape(self.sweep.tune.study)}: trial {self.trial.number} '
+            f'({html.escape(format_params(self.trial.params))}): {where}'
+        )
         self.refresh()
 
     def watch(self, training, trial):
@@ -480,7 +493,10 @@ class TunePanel:
         try:
             work(self.sweep, self.sweep.tune.seed, self.watch, lambda: self.stopping)
             study = self.load_study()
-            self.status.value = f'Study {name} {"stopped" if self.stopping else "finished"} ({state_counts(study)}); its runs are in {html.escape(str(self.sweep.dir))}'
+            self.status.value = (
+                f'Study {name} {"stopped" if self.stopping else "finished"} ({state_counts(study)}); '
+                f'its runs are in {html.escape(str(self.sweep.dir))}'
+            )
         except TrialInterrupted as e:
             self.status.value = (
                 f'Study {name} stopped ({html.escape(str(e))}); Start continues it, resuming that trial.'
@@ -520,7 +536,7 @@ def _fold_of(training) -> int:
 
 
 class AuditTab(BackgroundWork):
-    "The panel's Audit tab: audit the panel's data folder (Start, with progress, and Stop) or open an audit, then its summary and `Cleaner`."
+    "The panel's Audit tab: audit the data folder or open an audit, then show its summary and `Cleaner`."
 
     def __init__(self, panel):
         self.panel, self.thread, self.training, self.run_dir, self.cleaner = panel, None, None, None, None
@@ -564,7 +580,8 @@ class AuditTab(BackgroundWork):
         ):
             w.add_class(f'imgcls-audit-{name}')
         intro = widgets.HTML(
-            "<b>Audit</b> the data folder above: a k-fold with the Train tab's model and settings, then label issues, duplicates, leaks and outliers"
+            "<b>Audit</b> the data folder above: a k-fold with the Train tab's model and settings, "
+            "then label issues, duplicates, leaks and outliers"
         )
         self.ui = widgets.VBox(
             [
@@ -591,7 +608,7 @@ class AuditTab(BackgroundWork):
 # %% ../nbs/12_panel.ipynb #b2e5f8c4
 @patch
 def start(self: AuditTab) -> bool:
-    "Audit the panel's data folder in a background thread (the Train tab's settings, this tab's folds and epochs), then open it; False while one runs."
+    "Audit the panel's data folder in a background thread, then open the audit; False while one runs."
     if self.running:
         return False
     train = self.panel.train
@@ -614,7 +631,7 @@ def start(self: AuditTab) -> bool:
 
 @patch
 def stop(self: AuditTab):
-    "End the current fold at the end of its batch (it saves `last.pt`); Start with the same settings continues the k-fold."
+    "End the current fold after its batch (it saves `last.pt`); Start with the same settings continues the k-fold."
     if not self.running:
         return
     self.stopping = True
@@ -625,7 +642,7 @@ def stop(self: AuditTab):
 
 @patch
 def _audit(self: AuditTab, config_file, overrides):
-    "The work of `start`: the audit with this tab's progress, then its cleaner; a stop or a refused request as a message."
+    "The work of `start`: the audit with this tab's progress, then its cleaner; a stop or refused request as a message."
     events = {e: getattr(self, f'_{e}') for e in ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')}
     try:
         out = audit(config_file, overrides, self.fold_count, **events)
@@ -682,7 +699,7 @@ def _on_train_end(self: AuditTab, training, **kw):
 
 @patch
 def open(self: AuditTab):
-    "Show the summary and the cleaner of the audit in the folder typed; the summary warns when the findings are unreliable."
+    "Show the summary and cleaner of the audit in the folder typed; the summary warns when findings are unreliable."
     try:
         self.cleaner = Cleaner(self.run.value.strip())
     except AuditError as e:
@@ -717,7 +734,7 @@ class Panel:
         self.add_tab('Predict', self.predict)
 
     def add_tab(self, title: str, content, index: int = None) -> int:
-        "Add `content` (a widget, or an object with a `ui` or `box` widget) as tab `title`, last or at `index`; return its index."
+        "Add `content` (a widget, or an object holding one) as tab `title`, last or at `index`; return its index."
         w = content if isinstance(content, widgets.Widget) else getattr(content, 'ui', None) or content.box
         children, titles = list(self.tabs.children), list(self.tabs.titles)
         index = len(children) if index is None else index

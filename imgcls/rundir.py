@@ -111,7 +111,8 @@ def check_runs_dir(runs_dir) -> Path:
     path = Path(runs_dir).expanduser()
     if path.exists() and not path.is_dir():
         raise ConfigError(
-            f"output.runs_dir={runs_dir} is a file, not a folder. Set output.runs_dir to a folder (it is created when missing)."
+            f"output.runs_dir={runs_dir} is a file, not a folder. "
+            "Set output.runs_dir to a folder (it is created when missing)."
         )
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -182,7 +183,7 @@ def _number(s: str):
 
 @patch
 def read_history(self: RunDir, columns=None) -> list:
-    "The rows of `logs/history.csv` with numbers parsed (only `columns` when given: KeyError if one is missing); [] when none."
+    "The rows of `logs/history.csv` with numbers parsed (only `columns` when given); [] when none."
     if not self.history.is_file():
         return []
     with open(self.history, newline='') as f:

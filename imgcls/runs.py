@@ -26,7 +26,7 @@ KFOLD_PLAN, KFOLD_OWN = (
 
 
 def find_runs(runs_dir) -> tuple:
-    "The run folders under `runs_dir` (at any depth, with the fold runs of a k-fold), and the folders that hold no run at all."
+    "The run folders under `runs_dir` (at any depth, with a k-fold's fold runs) and the folders that hold no run."
     try:
         entries = sorted(os.scandir(runs_dir), key=lambda e: e.name)
     except OSError:
@@ -91,7 +91,7 @@ def unreadable_reason(e: Exception) -> str:
 
 
 def read_run(run_dir, runs_dir=None, defaults: dict = None) -> dict:
-    "One leaderboard row for `run_dir`, from its small files only; `unreadable` with the reason when they cannot be read."
+    "One leaderboard row for `run_dir`, from its small files only; `unreadable` with the reason if they cannot be read."
     rd = RunDir(run_dir)
     name = rd.path.relative_to(runs_dir).as_posix() if runs_dir is not None else '.'
     row = {'name': rd.name if name == '.' else name, 'path': str(rd.path)}
@@ -144,7 +144,7 @@ ASCENDING = (
 
 
 def filter_runs(df, filters=()):
-    "The rows of `df` matching every `column=pattern` in `filters` (shell-style wildcards, as in `architecture=resnet*`)."
+    "The rows of `df` matching each `column=pattern` in `filters` (shell-style wildcards, e.g. `architecture=resnet*`)."
     for f in filters:
         col, sep, pattern = f.partition('=')
         if not sep:
@@ -156,14 +156,14 @@ def filter_runs(df, filters=()):
 
 
 def sort_runs(df, by: str = 'val_acc'):
-    "`df` sorted by column `by`: best first for scores and epochs, A-Z for text, shortest first for loss and time; blanks last."
+    "`df` sorted by `by`: best first for scores and epochs, A-Z for text, lowest first for loss and time; blanks last."
     if by not in df.columns:
         raise RunsError(f"Cannot sort by {by!r}: choose one of {', '.join(df.columns)}.")
     return df.sort_values(by, ascending=by in ASCENDING, na_position='last', kind='stable')
 
 
 def list_runs(runs_dir='runs', sort: str = None, filters=()):
-    "A pandas DataFrame with one row per run folder under `runs_dir` (searched recursively); folders that hold no run are `unreadable`."
+    "A DataFrame with a row per run folder under `runs_dir` (at any depth); folders with no run are `unreadable`."
     import pandas as pd
 
     runs_dir = Path(runs_dir)
@@ -216,7 +216,7 @@ TABLE_COLUMNS = (
 
 
 def runs_table(df) -> str:
-    "A plain-text leaderboard of `list_runs` rows, with the resume commands of interrupted runs and the reasons of unreadable ones."
+    "A plain-text leaderboard of `list_runs` rows, with resume commands and the reasons of unreadable folders."
     if not len(df):
         return 'no runs'
     t = df[list(TABLE_COLUMNS)].copy()
@@ -239,7 +239,8 @@ def run_paths(runs, runs_dir='runs') -> list:
         p = Path(r) if Path(r).is_dir() else Path(runs_dir) / r
         if not RunDir(p).config.is_file():
             raise RunsError(
-                f"{r} is not a run folder (no config.yaml in {p}). Pass paths like runs/NAME, or names listed by `imgcls runs`."
+                f"{r} is not a run folder (no config.yaml in {p}). "
+                "Pass paths like runs/NAME, or names listed by `imgcls runs`."
             )
         paths.append(p)
     return paths
@@ -307,7 +308,7 @@ def same_curves(df) -> dict:
 
 
 def plot_curves(runs, runs_dir='runs'):
-    "Overlaid train (dashed) and val (solid) loss and accuracy per epoch of `runs`: a colour and marker per run; the legend names runs whose curves coincide."
+    "Overlaid train (dashed) and val (solid) loss and accuracy per epoch of `runs`, a colour and marker per run."
     from matplotlib import colormaps
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -359,7 +360,7 @@ class Comparison:
 
 
 def compare(runs, save=None, runs_dir='runs') -> Comparison:
-    "Compare `runs` (folders, names under `runs_dir`, or a `list_runs` DataFrame): config difference and curves; `save` writes the curves as PNG."
+    "Compare `runs` (folders, names under `runs_dir`, or a `list_runs` DataFrame): config difference and curves."
     res = Comparison(config_diff(runs, runs_dir), plot_curves(runs, runs_dir))
     if save:
         Path(save).write_bytes(res.png())

@@ -36,7 +36,8 @@ def resolve_device(name: str = 'auto') -> torch.device:
         raise ConfigError(f"training.device={name} but CUDA is not available here; use training.device=auto or cpu.")
     if dev.type == 'cuda' and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise ConfigError(
-            f"training.device={name} but this process sees {torch.cuda.device_count()} GPU(s); use cuda:0 to cuda:{torch.cuda.device_count() - 1}."
+            f"training.device={name} but this process sees {torch.cuda.device_count()} GPU(s); "
+            f"use cuda:0 to cuda:{torch.cuda.device_count() - 1}."
         )
     return dev
 
@@ -50,7 +51,7 @@ def cpu_has_bf16() -> bool:
 
 
 def native_bf16(device: torch.device) -> bool:
-    "Whether `device` computes bfloat16 natively (a GPU of compute capability 8.0 or newer, a CPU with AVX-512 BF16 or AMX); emulation does not count."
+    "Whether `device` computes bfloat16 natively (a GPU of compute capability 8.0+, a CPU with AVX-512 BF16 or AMX)."
     if device.type == 'cuda':
         with torch.cuda.device(device):
             return torch.cuda.is_bf16_supported(including_emulation=False)
@@ -58,7 +59,7 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def autocast_dtype(precision: str, device: torch.device, bf16: bool = None):
-    "The autocast dtype for `training.precision` on `device` (whose native bf16 support is `bf16`, found when None), or None for fp32."
+    "The autocast dtype (None for fp32) of `training.precision` on `device`; `bf16`: its native bf16 (None: detect)."
     if precision == 'fp32':
         return None
     if precision == 'fp16':
@@ -71,8 +72,10 @@ def autocast_dtype(precision: str, device: torch.device, bf16: bool = None):
     if precision == 'bf16':
         if device.type == 'cuda' and not bf16:
             raise ConfigError(
-                f"training.precision=bf16 but {torch.cuda.get_device_name(device) if torch.cuda.is_available() else device} has no native bfloat16 "
-                "(it needs compute capability 8.0 or newer, e.g. A100, L4, H100; emulated bf16 is slow); use fp16 or auto."
+                "training.precision=bf16 but "
+                f"{torch.cuda.get_device_name(device) if torch.cuda.is_available() else device} has no native bfloat16 "
+                "(it needs compute capability 8.0 or newer, e.g. A100, L4, H100; emulated bf16 is slow); "
+                "use fp16 or auto."
             )
         return torch.bfloat16
     if device.type == 'cuda':
@@ -87,7 +90,7 @@ def accumulator_dtype(device: torch.device) -> torch.dtype:
 # %% ../nbs/04a_runtime.ipynb #0b454397
 @dataclass
 class EvalResult:
-    "A model's results on one split: per sample (in the loader's order) its index in the split, true and predicted labels, loss, predicted-class probability, rank of the true class and logits (N, C); and the mean loss and accuracy."
+    "A model's results on one split: per-sample lists in the loader's order, logits (N, C), mean loss and accuracy."
 
     index: list
     y_true: list
@@ -111,7 +114,7 @@ class EvalResult:
 
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_last: bool = False) -> EvalResult:
-    "Mean loss, accuracy, per-sample indices, labels, predictions, losses, predicted-class probabilities and ranks of the true class, and the logits (N, C) of `model` on `loader`."
+    "The `EvalResult` of `model` on `loader`: per-sample results, logits, mean loss and accuracy."
     model.eval()
     ys, preds, losses, probs, ranks, logits = [], [], [], [], [], []
     for xb, yb in loader:
@@ -140,7 +143,7 @@ def evaluate_model(model: nn.Module, loader, device, amp_dtype=None, channels_la
 
 
 def write_eval_report(run_dir, split: str, result: EvalResult, dataset, classes) -> dict:
-    "Write `evaluate_model`'s `result` on `split` (its `dataset`) into `run_dir`: report, confusion matrices, top losses."
+    "Write `evaluate_model`'s `result` on `split` (its `dataset`) to `run_dir`: report, confusion matrices, top losses."
     return write_split_report(
         run_dir,
         split,
@@ -158,7 +161,7 @@ logger = logging.getLogger('imgcls')
 
 
 def setup_console_logging(level=logging.INFO):
-    "Log imgcls messages to the console, unless the `imgcls` logger already has a handler (yours, or an earlier call's)."
+    "Log imgcls messages to the console, unless the `imgcls` logger already has a handler (yours or an earlier call's)."
     import sys
 
     logger.setLevel(level)

@@ -9,7 +9,7 @@ from .data import write_digits
 
 # %% ../nbs/01a_testing.ipynb #71f11bbe
 def quick_config(path, data_dir=None, runs_dir=None, extra: str = '', resize: int = 16) -> Path:
-    "Write a config for runs that take seconds to `path`: the digits (or `data_dir`) at `resize` px, no worker processes."
+    "Write a config for runs of seconds to `path`: the digits (or `data_dir`) at `resize` px, no worker processes."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data_dir = write_digits(path.parent / 'digits') if data_dir is None else data_dir

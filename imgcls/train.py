@@ -98,14 +98,16 @@ def rank_seed(seed: int, rank: int = 0) -> int:
 
 
 def deterministic_cublas(cuda_started: bool = None) -> bool:
-    "Set `CUBLAS_WORKSPACE_CONFIG`, which cuBLAS reads once, when CUDA starts; False (with a clear warning) when CUDA already started without it."
+    "Set `CUBLAS_WORKSPACE_CONFIG` before CUDA starts; False (with a warning) when CUDA already started without it."
     if os.environ.get('CUBLAS_WORKSPACE_CONFIG') in (':4096:8', ':16:8'):
         return True
     if torch.cuda.is_initialized() if cuda_started is None else cuda_started:
         logging.getLogger('imgcls').warning(
-            "CUDA already started in this process without CUBLAS_WORKSPACE_CONFIG, so its matrix products cannot be made "
-            "deterministic here: this run is NOT reproducible. Set os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8' "
-            "before anything uses CUDA (e.g. at the top of the notebook, then restart the kernel), or use the imgcls command line."
+            "CUDA already started in this process without CUBLAS_WORKSPACE_CONFIG, so its matrix products "
+            "cannot be made deterministic here: this run is NOT reproducible. "
+            "Set os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8' "
+            "before anything uses CUDA (e.g. at the top of the notebook, then restart the kernel), "
+            "or use the imgcls command line."
         )
         return False
     os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8'
@@ -125,7 +127,7 @@ def seed_everything(seed: int, deterministic: bool = True):
 
 
 def cuda_ordinal(local_rank: int, device_count: int) -> int:
-    "The GPU of process `local_rank` of a machine: its own when the process sees them all, the only one when each process sees one."
+    "The GPU of process `local_rank`: its own when the process sees them all, the only one when each process sees one."
     if device_count == 1:
         return 0
     if local_rank < device_count:
@@ -271,7 +273,8 @@ def _torch_scheduler(cls):
     def make(optimizer, scfg, total_steps, steps_per_epoch, mode):
         if scfg.warmup_epochs:
             raise ConfigError(
-                f"scheduler.warmup_epochs applies to step, multistep, cosine, plateau and none, not {scfg.name}; set it to 0."
+                f"scheduler.warmup_epochs applies to step, multistep, cosine, plateau and none, not {scfg.name}; "
+                "set it to 0."
             )
         try:
             return cls(optimizer, **_kwargs(scfg))
@@ -290,7 +293,7 @@ for _name, _cls in vars(torch.optim.lr_scheduler).items():
 
 # %% ../nbs/05_train.ipynb #794e2930
 class Schedule:
-    "The learning-rate schedule of a run: stepped per optimiser step, and per epoch for a `ReduceLROnPlateau` (`plateau`)."
+    "A run's learning-rate schedule: stepped per optimiser step, and per epoch for a `ReduceLROnPlateau` (`plateau`)."
 
     def __init__(self, optimizer, scfg, monitor: str, num_epochs: int, steps_per_epoch: int):
         self.warm = scfg.warmup_epochs * steps_per_epoch
@@ -327,7 +330,7 @@ def cross_entropy(weight=None, label_smoothing: float = 0.0):
 
 @register_loss('focal')
 class FocalLoss(nn.Module):
-    "Multiclass focal loss: cross-entropy with each class term scaled by (1 - p)^gamma; class weights, label smoothing and soft targets as `cross_entropy`."
+    "Multiclass focal loss: cross-entropy with each class term scaled by (1 - p)^gamma."
 
     def __init__(self, weight=None, label_smoothing: float = 0.0, gamma: float = 2.0):
         super().__init__()
@@ -358,7 +361,7 @@ EVENTS = ('on_train_begin', 'on_batch_end', 'on_epoch_end', 'on_train_end')
 
 
 class Events:
-    "Subscribers to training events, called in the order they subscribed; in the main process only, unless `every_rank`."
+    "Subscribers to training events, called in subscription order; in the main process only, unless `every_rank`."
 
     def __init__(self):
         self.handlers, self.is_main = {e: [] for e in EVENTS}, True
@@ -377,7 +380,7 @@ class Events:
 
 # %% ../nbs/05_train.ipynb #e9048855
 class Throttle:
-    "True at most once every `seconds` (the first call included): for subscribers that read a value from the GPU, a device sync, only now and then."
+    "True at most once every `seconds` (the first call included), for subscribers that read a value from the GPU."
 
     def __init__(self, seconds: float = 1.0):
         self.seconds, self.last = seconds, -math.inf
@@ -528,7 +531,8 @@ class ConsoleLog(Subscriber):
             else f"starting run {t.run_dir}"
         )
         logger.info(
-            f"{where} | device {t.device}{f' x {t.dist.world} processes' if t.dist.world > 1 else ''} | precision {t.amp_dtype or torch.float32} | "
+            f"{where} | device {t.device}{f' x {t.dist.world} processes' if t.dist.world > 1 else ''} | "
+            f"precision {t.amp_dtype or torch.float32} | "
             f"{len(t.data.classes)} classes | {sum(len(l.dataset) for l in t.data.eval_loaders.values())} images"
         )
         logger.info(f"{cfg.model.architecture}: {format_summary(model_summary(t.model, cfg.transforms.train.resize))}")
@@ -539,7 +543,8 @@ class ConsoleLog(Subscriber):
         extra = ''.join(f" {k} {m[f'val_{k}']:.4f}" for k in training.extra_metrics)
         logger.info(
             f"epoch {epoch}/{cfg.training.num_epochs} | train loss {m['train_loss']:.4f} acc {m['train_acc']:.4f} | "
-            f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}{extra} | lr {m['lr']:.3g} | {seconds:.1f}s{' | best' if improved else ''}"
+            f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.4f}{extra} | lr {m['lr']:.3g} | "
+            f"{seconds:.1f}s{' | best' if improved else ''}"
         )
         if training.state.early_stopped:
             logger.info(
@@ -609,7 +614,8 @@ def check_unfinished(ck: dict, num_epochs: int, run_dir):
     if ck['early_stopped'] is not None:
         done, more = (
             f"it stopped early after epoch {ck['early_stopped']}",
-            f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} training.early_stopping.patience=N",
+            f"start a new run with more patience: imgcls train --config {shlex.quote(changes)} "
+            "training.early_stopping.patience=N",
         )
     elif ck['epoch'] >= num_epochs and not ck['batch']:
         done, more = (
@@ -707,7 +713,7 @@ from torch.optim.swa_utils import AveragedModel
 
 
 def ema_update(decay: float):
-    "`AveragedModel`'s update with a warm-up: the n-th update decays by `min(decay, (1 + n) / (10 + n))`; integer buffers are copied."
+    "`AveragedModel`'s update, the n-th decaying by `min(decay, (1 + n) / (10 + n))`; integer buffers are copied."
 
     def update(averaged: list, current: list, num_averaged):
         d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
@@ -731,7 +737,7 @@ def ema_model(model: nn.Module, decay) -> AveragedModel:
 
 # %% ../nbs/05_train.ipynb #5cb689fe
 def resolve_config(cfg: DictConfig, classes: list) -> DictConfig:
-    "A copy of `cfg` resolved for a run on `classes`: the preset's augmentation, the pretrained weights' normalisation and eval crop, and `model.num_classes`."
+    "A copy of `cfg` resolved for a run on `classes`: augmentation, normalisation, eval crop and `model.num_classes`."
     cfg = copy.deepcopy(cfg)
     cfg.transforms = apply_preset(cfg.transforms)
     pre = weights_preprocessing(cfg.model.architecture, cfg.model.weights) if cfg.transforms.from_weights else None
@@ -811,7 +817,7 @@ class Training:
                 self.dist.close()  # leave the process group this run joined
 
     def build(self):
-        "Make everything the run needs, once: its processes and seeds, the resolved config and the data, the model, the objective, the optimiser and schedule, and the model's wrappers."
+        "Make everything the run needs, once: processes, seeds, config, data, model, objective, optimisation, wrappers."
         if self.built:
             return self
         self._join_processes()
@@ -821,7 +827,8 @@ class Training:
         self._build_optimisation()
         self.wrapped, self.ddp, self.wrapped_frozen = None, None, None
         self._wrap(self._backbone_frozen(0))
-        # evaluation skips DDP, whose forward syncs buffers across ranks: a rank with no evaluation batch would block the others
+        # evaluation skips DDP, whose forward syncs buffers across ranks:
+        # a rank with no evaluation batch would block the others
         self.eval_model = (
             self.wrapped if self.ddp is None else torch.compile(self.model) if self.cfg.training.compile else self.model
         )
@@ -851,7 +858,7 @@ class Training:
         self.data = build_data(self.cfg, self.device, self.dist.rank, self.dist.world, samples=samples)
 
     def _build_model(self):
-        "The model on the run's device, checked against every split's input size, in the run's memory format and precision."
+        "The model on the run's device, in its memory format and precision, checked against every split's input size."
         m, t = self.cfg.model, self.cfg.training
         self.model = build_model(m.architecture, m.num_classes, m.weights, m.dropout, small_input=m.small_input).to(
             self.device
@@ -885,7 +892,7 @@ class Training:
         return m.freeze_backbone and (m.unfreeze_after is None or epoch < m.unfreeze_after)
 
     def _wrap(self, frozen: bool):
-        "Freeze or unfreeze the backbone, and (re)build the model's wrappers to match: DistributedDataParallel takes in only the parameters trainable when it is made."
+        "Freeze or unfreeze the backbone, and (re)build the model's wrappers to match."
         freeze_backbone(self.model, frozen)
         if self.wrapped_frozen is not None and (self.ddp is None or frozen == self.wrapped_frozen):
             return
@@ -934,11 +941,13 @@ def _restore(self: Training, ck):
     check_compatible(ck, self.cfg.model.architecture, self.cfg.model.num_classes, self.resume_ckpt)
     if ck['classes'] != self.data.classes:
         raise CheckpointError(
-            f"{self.resume_ckpt} was trained on classes {ck['classes']}, but {self.cfg.data.data_dir} has {self.data.classes}."
+            f"{self.resume_ckpt} was trained on classes {ck['classes']}, "
+            f"but {self.cfg.data.data_dir} has {self.data.classes}."
         )
     if len(ck['rng']) != self.dist.world:
         raise CheckpointError(
-            f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); resume it with the same number (now {self.dist.world})."
+            f"{self.resume_ckpt} was saved by {len(ck['rng'])} process(es); "
+            f"resume it with the same number (now {self.dist.world})."
         )
     if self.cfg.scheduler.name == 'onecycle' and ck['config']['training']['num_epochs'] != self.cfg.training.num_epochs:
         raise ConfigError('A onecycle schedule is fixed to its number of epochs; it cannot be extended on resume.')
@@ -954,7 +963,7 @@ def _restore(self: Training, ck):
 
 
 def restore_scaler(scaler: torch.amp.GradScaler, state: dict):
-    "Load a saved GradScaler `state` into `scaler`; a state saved without fp16 (empty) leaves `scaler` fresh, and a disabled `scaler` needs none."
+    "Load a saved GradScaler `state` into `scaler`, unless the state is empty (saved without fp16) or `scaler` is off."
     if state and scaler.is_enabled():
         scaler.load_state_dict(state)
     elif scaler.is_enabled():
@@ -1029,7 +1038,7 @@ def train_epoch(self: Training, epoch: int) -> bool:
 
 @patch
 def _enter_epoch(self: Training) -> tuple:
-    "Set the shuffle and the loader to the epoch's start, or to where a stop left it; the running (loss sum, correct, seen) to continue from."
+    "Set the shuffle and loader to the epoch's start or where a stop left it; return running (loss sum, correct, seen)."
     st, loader = self.state, self.data.train_loader
     if st.batch == 0:
         st.epoch_generator = self.data.generator.get_state()
@@ -1060,7 +1069,7 @@ def _train_metrics(self: Training, loss_sum, correct, seen: int) -> dict:
 
 @patch
 def _stop_agreed(self: Training) -> bool:
-    "Whether to stop after this optimiser step: the local flag in one process; under torchrun, agreed by all ranks every `stop_check_every` steps."
+    "Whether to stop after this optimiser step; under torchrun, agreed by all ranks every `stop_check_every` steps."
     if self.dist.world == 1:
         return self._stop.is_set()
     return self.state.global_step % self.stop_check_every == 0 and self.dist.any(self._stop.is_set())
@@ -1068,7 +1077,7 @@ def _stop_agreed(self: Training) -> bool:
 
 @patch
 def train_step(self: Training, xb, yb, sync: bool = True) -> tuple:
-    "Forward and backward one batch as training does: channels_last, MixUp/CutMix, autocast, the run's loss, loss scaling and gradient accumulation (`sync=False`: no DDP gradient exchange). Returns the outputs, the loss and the labels accuracy is counted against."
+    "Forward and backward one batch as training does; return the outputs, the loss and the labels for accuracy."
     t = self.cfg.training
     if t.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
@@ -1085,7 +1094,7 @@ def train_step(self: Training, xb, yb, sync: bool = True) -> tuple:
 
 @patch
 def apply_gradients(self: Training):
-    "Clip the gradients (with `training.grad_clip`), step the optimiser through the loss scaler, and clear the gradients."
+    "Clip the gradients (`training.grad_clip`), step the optimiser through the loss scaler, and clear the gradients."
     if self.cfg.training.grad_clip is not None:
         self.scaler.unscale_(self.optimizer)
         nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.training.grad_clip)
@@ -1115,7 +1124,7 @@ def evaluate_split(self: Training, split: str) -> dict:
 
 @patch(as_prop=True)
 def extra_metrics(self: Training) -> list:
-    "The registered metrics besides loss and accuracy that are computed on val each epoch: `training.metrics` and the monitored one."
+    "Registered metrics besides loss and accuracy computed on val each epoch: `training.metrics` and the monitored one."
     t = self.cfg.training
     return [m for m in dict.fromkeys([*t.metrics, t.monitor.removeprefix('val_')]) if m not in ('loss', 'acc')]
 
@@ -1130,7 +1139,7 @@ def _improved(self: Training, value: float) -> bool:
 
 @patch
 def _end_epoch(self: Training, epoch, seconds):
-    "Evaluate on val, add the epoch's row to the history, step the schedule, and publish `on_epoch_end` to the subscribers."
+    "Evaluate on val, add the epoch's row to the history, step the schedule, and publish `on_epoch_end`."
     st, cfg = self.state, self.cfg
     val = self.evaluate_split('val')
     lrs = {g.get('name', str(i)): g['lr'] for i, g in enumerate(self.optimizer.param_groups)}
@@ -1190,7 +1199,8 @@ def _final_reports(self: Training) -> dict:
                 source='training',
             )
         logger.info(
-            f"best model (epoch {self.state.best_epoch}) on {split}: {' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}"
+            f"best model (epoch {self.state.best_epoch}) on {split}: "
+            f"{' '.join(f'{k} {v:.4f}' for k, v in results[split].items())}"
         )
     return results
 
@@ -1308,7 +1318,8 @@ def _loop(self: Training):
         self.stop_reason = self.stop_reason or 'stopped'
         self._save('last.pt')
         logger.warning(
-            f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. Resume with: {self.rundir.resume_command()}"
+            f"{self.stop_reason} at {epoch_position(st)}; saved {self.rundir.last}. "
+            f"Resume with: {self.rundir.resume_command()}"
         )
     else:
         self.results = self._final_reports()
@@ -1316,7 +1327,7 @@ def _loop(self: Training):
 
 
 def _log_hparams(writer, cfg, st, results):
-    "The run leaderboard's hyperparameters and metrics (architecture, changed keys; best epoch and its val scores), for TensorBoard's HParams tab."
+    "The run leaderboard's hyperparameters and metrics, for TensorBoard's HParams tab."
     metrics = history_summary(st.history, cfg.training.monitor, cfg.training.early_stopping.min_delta)
     writer.add_hparams(
         leaderboard_hparams(cfg), {f'hparam/{k}': v for k, v in metrics.items() if v is not None}, run_name='hparams'
@@ -1348,7 +1359,8 @@ def write_summary(run_dir, training: 'Training', status: str) -> Path:
     if st.history:
         last = st.history[-1]
         s['last epoch'] = (
-            f"train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}"
+            f"train loss {last['train_loss']:.4f} acc {last['train_acc']:.4f} | "
+            f"val loss {last['val_loss']:.4f} acc {last['val_acc']:.4f}"
         )
         s['train time'] = f"{sum(r['seconds'] for r in st.history):.1f}s"
     for split, r in (training.results or {}).items():
@@ -1387,7 +1399,8 @@ def _disk_full_as_error():
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         raise DiskFullError(
-            f"No space left on the device to write {e.filename or 'the run folder'}. The last saved checkpoint is intact; "
+            f"No space left on the device to write {e.filename or 'the run folder'}. "
+            "The last saved checkpoint is intact; "
             f"free space, then resume the run with imgcls train --resume RUN_FOLDER."
         ) from None
 

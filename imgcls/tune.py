@@ -83,7 +83,8 @@ def _tune_error(e: OmegaConfBaseException, source: str) -> ConfigError:
         )
         return ConfigError(
             f"Unknown config key `{key}` (from {source}).{did_you_mean(key, known)} Valid keys under `tune:`: "
-            f"{', '.join(TuneConfig.__dataclass_fields__)}; under each `tune.space` entry: {', '.join(ParamSpace.__dataclass_fields__)}."
+            f"{', '.join(TuneConfig.__dataclass_fields__)}; under each `tune.space` entry: "
+            f"{', '.join(ParamSpace.__dataclass_fields__)}."
         )
     return ConfigError(f"Config key `{key}` (from {source}) got {e.value!r}: {e.msg.splitlines()[0]}")
 
@@ -92,7 +93,8 @@ def _check_choice(key: str, value, allowed):
     if value not in allowed:
         names = [str(a).replace('None', 'null') for a in allowed]
         raise ConfigError(
-            f"Config key `tune.{key}` must be one of {', '.join(names)}; got {value!r}.{did_you_mean(str(value), names)}"
+            f"Config key `tune.{key}` must be one of {', '.join(names)}; "
+            f"got {value!r}.{did_you_mean(str(value), names)}"
         )
 
 
@@ -112,7 +114,9 @@ def _check_param(key: str, p, types: dict, sampler: str):
         bad = [c for c in p.choices if allowed is not None and c not in allowed and not str(c).startswith('timm/')]
         if bad:
             raise ConfigError(
-                f"{where}: {bad[0]!r} is not a valid {key}.{did_you_mean(str(bad[0]), [str(a) for a in allowed])} Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}."
+                f"{where}: {bad[0]!r} is not a valid {key}."
+                f"{did_you_mean(str(bad[0]), [str(a) for a in allowed])} "
+                f"Known: {', '.join(map(str, allowed[:8]))}{', ...' if len(allowed) > 8 else ''}."
             )
         return
     if p.low is None or p.high is None:
@@ -134,7 +138,7 @@ def _check_param(key: str, p, types: dict, sampler: str):
 
 
 def check_tune(section, source: str = 'the config') -> DictConfig:
-    "The `tune:` section merged over `TuneConfig`'s defaults and checked; a `ConfigError` with a did-you-mean hint otherwise."
+    "The `tune:` section merged over `TuneConfig`'s defaults and checked (a did-you-mean `ConfigError` otherwise)."
     try:
         tune = OmegaConf.merge(OmegaConf.structured(TuneConfig), section)
     except OmegaConfBaseException as e:
@@ -151,11 +155,13 @@ def check_tune(section, source: str = 'the config') -> DictConfig:
         raise ConfigError(f"`tune.heartbeat` must be at least 1 (seconds); got {tune.heartbeat}.")
     if not tune.space:
         raise ConfigError(
-            f"`tune.space` (from {source}) is empty: add the settings to search, e.g. optimizer.lr: {{type: float, low: 1.0e-4, high: 0.1, log: true}}."
+            f"`tune.space` (from {source}) is empty: add the settings to search, "
+            f"e.g. optimizer.lr: {{type: float, low: 1.0e-4, high: 0.1, log: true}}."
         )
     if tune.study != run_name(name=tune.study):
         raise ConfigError(
-            f"`tune.study` {tune.study!r} is not a plain folder name; use letters, digits, _ . + - (e.g. {run_name(name=tune.study)!r})."
+            f"`tune.study` {tune.study!r} is not a plain folder name; "
+            f"use letters, digits, _ . + - (e.g. {run_name(name=tune.study)!r})."
         )
     types = schema_types()
     for key, p in tune.space.items():
@@ -166,7 +172,7 @@ def check_tune(section, source: str = 'the config') -> DictConfig:
 
 # %% ../nbs/08_tune.ipynb #d8c37b32
 def load_tune(config_file, overrides=(), source: str = None) -> tuple:
-    "The checked `tune:` section of `config_file` and the rest of the file as a config: `tune.*` overrides go to the first, all others to the second; `source` names the file in messages."
+    "The checked `tune:` section of `config_file` and the rest of the file as a config, each with its overrides."
     data = load_yaml(config_file)
     if 'tune' not in data:
         raise ConfigError(
@@ -292,7 +298,7 @@ def _finished_value(run_dir, metric: str):
 
 
 class Objective:
-    "Run one Optuna trial as an ordinary training run in the study folder; resume the run of a trial whose worker died; `on_training(training, trial)` sees each before it trains."
+    "Run one Optuna trial as an ordinary training run in the study folder, resuming the run of a dead worker's trial."
 
     def __init__(self, sweep: Study, on_training=None):
         self.sweep, self.on_training, self.training = sweep, on_training, None
@@ -352,7 +358,7 @@ def make_pruner(tune, num_epochs: int):
 
 
 def make_storage(url: str, heartbeat: int):
-    "An Optuna RDB storage with worker heartbeats: a trial silent for two heartbeats is failed and queued again with its run folder."
+    "An Optuna RDB storage with worker heartbeats: a trial silent for two heartbeats is failed and queued again."
     kw = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {'pool_pre_ping': True}
     return optuna.storages.RDBStorage(
         url,
@@ -384,7 +390,8 @@ def open_study(sweep: Study, seed=None, attempts: int = 5):
             time.sleep(0.5 + random.random())
     if study.direction.name.lower() != tune.direction:
         raise ConfigError(
-            f"Study {tune.study!r} in {sweep.storage} was created to {study.direction.name.lower()}; it cannot {tune.direction}. Name a new study (tune.study=...)."
+            f"Study {tune.study!r} in {sweep.storage} was created to {study.direction.name.lower()}; "
+            f"it cannot {tune.direction}. Name a new study (tune.study=...)."
         )
     saved = study.user_attrs.get('config')
     if saved is None:
@@ -415,7 +422,7 @@ def next_step(study, n_trials: int) -> str:
 
 
 def work(sweep: Study, seed=None, on_training=None, should_stop=lambda: False) -> int:
-    "One worker: run trials until the study holds `tune.trials` finished ones; return how many this worker ran. `on_training(training, trial)` sees each trial's run before it trains."
+    "One worker: run trials until the study holds `tune.trials` finished ones; return how many this worker ran."
     study, objective, ran = open_study(sweep, seed), Objective(sweep, on_training), 0
     while not should_stop():
         step = next_step(study, sweep.tune.trials)
@@ -445,14 +452,14 @@ def leaderboard(sweep_dir, sort: str = 'val_acc'):
 
 
 def best_command(sweep: Study, study) -> str:
-    "The `imgcls train` command that reproduces the best trial as a single run, from this folder (`cd` first: it works from any terminal)."
+    "The `imgcls train` command, led by a `cd` to this folder, that reproduces the best trial as a single run."
     return f'cd {shlex.quote(str(Path.cwd()))} && ' + shlex.join(
         ['imgcls', 'train', '--config', str(sweep.config_file), *param_overrides(study.best_trial.params)]
     )
 
 
 def save_plots(study, folder) -> list:
-    "Optuna's optimisation history, parameter importances and parallel coordinates as PNGs in `folder` (those the finished trials allow)."
+    "Optuna's history, importance and parallel-coordinate plots as PNGs in `folder` (those the finished trials allow)."
     import matplotlib
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
@@ -508,11 +515,14 @@ def state_counts(study) -> str:
     )
 
 
-TRIALS_CSS = '<style>.imgcls-trials td, .imgcls-trials th {padding: 2px 10px; text-align: left} .imgcls-trials .num {text-align: right}</style>'
+TRIALS_CSS = (
+    '<style>.imgcls-trials td, .imgcls-trials th {padding: 2px 10px; text-align: left} '
+    '.imgcls-trials .num {text-align: right}</style>'
+)
 
 
 def trials_html(study, metric: str, num_epochs: int) -> str:
-    "The counted trials as an HTML table, one `<tr data-trial=N>` each: state, epochs trained of those planned, parameters, score, run folder."
+    "The counted trials as an HTML table, one `<tr data-trial=N>` each: state, epochs, parameters, score, run folder."
 
     def row(t):
         planned = t.params.get('training.num_epochs', num_epochs)
@@ -531,16 +541,20 @@ def trials_html(study, metric: str, num_epochs: int) -> str:
         )
 
     head = ''.join(f'<th>{h}</th>' for h in ('trial', 'state', 'epochs', 'parameters', metric, 'run folder'))
-    return f'{TRIALS_CSS}<table class="imgcls-trials"><thead><tr>{head}</tr></thead><tbody>{"".join(map(row, counted_trials(study)))}</tbody></table>'
+    return (
+        f'{TRIALS_CSS}<table class="imgcls-trials"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(map(row, counted_trials(study)))}</tbody></table>'
+    )
 
 
 def best_html(sweep: Study, study) -> str:
-    "The best trial as HTML: its score, number and parameters, and the `imgcls train` command that reproduces it (exact values)."
+    "The best trial as HTML: score, number, parameters and the `imgcls train` command reproducing it (exact values)."
     if not any(t.state == TrialState.COMPLETE for t in study.trials):
         return 'No trial has finished yet.'
     b = study.best_trial
     return (
-        f'<b>Best: trial {b.number}, {sweep.tune.metric} {format_metric(b.value)}</b> with {html.escape(format_params(b.params))}<br>'
+        f'<b>Best: trial {b.number}, {sweep.tune.metric} {format_metric(b.value)}</b> '
+        f'with {html.escape(format_params(b.params))}<br>'
         f'Reproduce it as a single run: <code>{html.escape(best_command(sweep, study))}</code>'
     )
 
@@ -584,7 +598,7 @@ def wait_workers(procs) -> int:
 
 
 def study_results(sweep: Study, plots: bool = True) -> dict:
-    "The study's trial counts by state, the leaderboard, the best trial (parameters, value, run folder, reproducing command) and the plots."
+    "The study's trial counts by state, leaderboard, best trial (parameters, value, run folder, command) and plots."
     study = optuna.load_study(study_name=sweep.tune.study, storage=make_storage(sweep.storage, sweep.tune.heartbeat))
     trials = counted_trials(study)
     states = {
@@ -610,14 +624,15 @@ def study_results(sweep: Study, plots: bool = True) -> dict:
 
 
 def tune(config_file, overrides=(), workers: int = 1, storage: str = None, plots: bool = True) -> dict:
-    "Run the study of `config_file` (continuing it when it exists) with `workers` local processes; return `study_results`."
+    "Run the study of `config_file` (or continue it) with `workers` local processes; return `study_results`."
     sweep = Study(config_file, overrides, storage)
     if workers > 1:
         open_study(sweep)  # create the storage once, before the workers race for it
         code = wait_workers(start_workers(config_file, overrides, storage, workers, sweep.tune.seed))
         if code:
             raise TuneError(
-                f"A worker of study {sweep.tune.study!r} exited with code {code}; its trial is queued again. Rerun the same command to continue the study."
+                f"A worker of study {sweep.tune.study!r} exited with code {code}; its trial is queued again. "
+                "Rerun the same command to continue the study."
             )
     else:
         work(sweep, sweep.tune.seed)

@@ -43,7 +43,7 @@ def config_overrides(values: dict, base: DictConfig) -> list:
 
 
 def cli_equivalent(config_file, overrides, cwd=None) -> str:
-    "The `imgcls train` command line that makes the same run, from `cwd` (default: this folder) so it works from any terminal."
+    "The `imgcls train` command line for the same run, from `cwd` (default: this folder) so it works from any terminal."
     cd = shlex.quote(str(Path(cwd or Path.cwd()).absolute()))
     return f"cd {cd} && " + shlex.join(
         ['imgcls', 'train', *(['--config', str(config_file)] if config_file else []), *overrides]
@@ -51,7 +51,7 @@ def cli_equivalent(config_file, overrides, cwd=None) -> str:
 
 # %% ../nbs/11_widgets.ipynb #8d01c01b
 def rank_models(names, text: str) -> list:
-    "The `names` containing `text` (any case): an exact match first, then those starting with `text`, then the rest, each group in order."
+    "The `names` containing `text` (any case): exact match first, then those starting with `text`, then the rest."
     t = text.strip().lower()
     return sorted((n for n in names if t in n.lower()), key=lambda n: (n.lower() != t, not n.lower().startswith(t)))
 
@@ -211,12 +211,13 @@ def _bar(p: float) -> str:
 
 
 def predictions_html(results: list, files=()) -> str:
-    "`predict` results as HTML: each image (a thumbnail when its upload is in `files`) with its top classes and probability bars."
+    "`predict` results as HTML, per image: a thumbnail (if its upload is in `files`), top classes and probability bars."
     thumbs = {
         f['name']: f"data:{f['type'] or 'image/png'};base64,{base64.b64encode(f['content']).decode()}" for f in files
     }
     cams = any('cam' in r for r in results)
-    grid = f'display:grid;grid-template-columns:56px 340px{" 110px" if cams else ""};gap:4px 10px;align-items:center'  # one column each: rows line up
+    # one column each: rows line up
+    grid = f'display:grid;grid-template-columns:56px 340px{" 110px" if cams else ""};gap:4px 10px;align-items:center'
     cells = []
     for r in results:
         img = (
@@ -241,8 +242,10 @@ def _cam_figure(r: dict) -> str:
         return '<div></div>'
     label = html.escape(str(r['classes'][0]))
     return (
-        f'<figure style="margin:0;text-align:center"><img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" '
-        f'title="where the model looks for {label}"><figcaption style="font-size:11px">looks for <b>{label}</b></figcaption></figure>'
+        '<figure style="margin:0;text-align:center">'
+        f'<img src="data:image/png;base64,{base64.b64encode(r["cam"]).decode()}" style="width:96px" '
+        f'title="where the model looks for {label}">'
+        f'<figcaption style="font-size:11px">looks for <b>{label}</b></figcaption></figure>'
     )
 
 
@@ -409,13 +412,14 @@ class Settings:
         data, runs = self.folder('data.data_dir'), self.folder('output.runs_dir')
         note = '' if data.is_dir() else ' (written on first use)' if data.name in WRITTEN_ON_FIRST_USE else ' (missing)'
         self.folders.value = (
-            f'<small>Data from <code>{html.escape(str(data))}</code>{note} &middot; runs into <code>{html.escape(str(runs))}</code>'
+            f'<small>Data from <code>{html.escape(str(data))}</code>{note} &middot; '
+            f'runs into <code>{html.escape(str(runs))}</code>'
             f' &middot; relative folders start from <code>{html.escape(str(Path.cwd()))}</code></small>'
         )
 
 # %% ../nbs/11_widgets.ipynb #6854ace3
 class LogArea(logging.Handler):
-    "A logging handler that shows the last `lines` records of the `imgcls` logger in the panel, in order; a context manager attaches it."
+    "A logging handler showing the `imgcls` logger's last `lines` records in the panel; a context manager attaches it."
 
     def __init__(self, lines: int = 300):
         super().__init__()
@@ -430,7 +434,8 @@ class LogArea(logging.Handler):
             '\n'.join(self.lines)
         )  # oldest first, as in a terminal; the box starts scrolled to its end (column-reverse)
         self.widget.value = (
-            '<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;background:#f6f6f6;padding:2px 6px">'
+            '<div style="max-height:160px;overflow:auto;display:flex;flex-direction:column-reverse;'
+            'background:#f6f6f6;padding:2px 6px">'
             f'<pre style="margin:0;font-size:11px;line-height:1.3;flex-shrink:0">{text}</pre></div>'
         )  # flex-shrink:0: the box scrolls, not the pre (which Jupyter's CSS makes scrollable)
 
@@ -447,7 +452,7 @@ class LogArea(logging.Handler):
 
 
 class BackgroundWork:
-    "A tab that works in a background thread (training, an audit): its `log` shows the work's log lines, and an error is a message."
+    "A tab's work in a background thread (training, an audit): `log` shows its log lines, and an error is a message."
 
     thread = run_dir = None
 
@@ -648,7 +653,7 @@ def start(self: TrainingPanel) -> bool:
 
 @patch
 def find_lr(self: TrainingPanel) -> bool:
-    "Run an LR range test with the panel's settings in a background thread, then set the learning rate to its suggestion."
+    "Run an LR range test with the panel's settings in the background, then set the learning rate to its suggestion."
     if self.running or (training := self._make_training()) is None:
         return False
     self._say('Running an LR range test...', 'info')
@@ -692,7 +697,8 @@ def _set_lr(self: TrainingPanel, result: dict):
     self['optimizer.lr'].value = lr = float(f"{result['suggestion']:.2g}")
     self.status.value = f"LR range test done: {len(result['lrs'])} batches"
     self._say(
-        f"Learning rate set to {lr:g}: the loss fell fastest there in an LR range test of {len(result['lrs'])} batches.",
+        f"Learning rate set to {lr:g}: the loss fell fastest there "
+        f"in an LR range test of {len(result['lrs'])} batches.",
         'ok',
     )
 
@@ -720,7 +726,10 @@ def _on_batch_end(self: TrainingPanel, training, epoch, batch, num_batches, loss
     n = training.cfg.training.num_epochs
     self.progress.max, self.progress.value = n * num_batches, epoch * num_batches + batch
     if batch % self.curves.every == 0:
-        self.status.value = f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; loss {self.curves.last_loss:.4f}'  # as last drawn: no GPU sync here
+        self.status.value = (
+            f'epoch {epoch + 1}/{n} &middot; batch {batch}/{num_batches} &middot; '
+            f'loss {self.curves.last_loss:.4f}'  # as last drawn: no GPU sync here
+        )
 
 
 @patch

@@ -1,6 +1,6 @@
-"""Re-take the panel's screenshots, one per tab (nbs/images/panel_<tab>.png): serve it with `imgcls panel` on the digits and, in
-headless Chromium, train 2 epochs (Train), open that run (Runs), tune 2 trials (Tune), audit with 2 folds (Audit) and predict one
-image (Predict), saving each tab as a small PNG. Run by scripts/screenshots.sh."""
+"""Re-take the panel's screenshots, one per tab (nbs/images/panel_<tab>.png): serve it with `imgcls panel` on the digits
+and, in headless Chromium, train 2 epochs (Train), open that run (Runs), tune 2 trials (Tune), audit with 2 folds
+(Audit) and predict one image (Predict), saving each tab as a small PNG. Run by scripts/screenshots.sh."""
 
 import io, os, shutil, signal, socket, subprocess, sys, tempfile
 from pathlib import Path
@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 def save_small(png: bytes, path: Path, width: int = 820, max_height: int = 1300):
-    "Save a screenshot scaled to `width` pixels, cut at `max_height`, with a 128-colour palette, so that it stays small."
+    "Save a screenshot scaled to `width` pixels, cut at `max_height`, with a 128-colour palette, so it stays small."
     im = Image.open(io.BytesIO(png)).convert('RGB')
     im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
     im = im.crop((0, 0, width, min(im.height, max_height)))

@@ -21,6 +21,9 @@ check_unchanged() {  # $1: what changed, $2: snapshot before
 before=$(snapshot); nbdev-clean; check_unchanged "unstripped notebooks (nbdev-clean changed files)" "$before"
 before=$(snapshot); nbdev-export; check_unchanged "package not in sync with the notebooks (nbdev-export changed files)" "$before"
 before=$(snapshot); bash scripts/readme.sh >/dev/null; check_unchanged "README.md not in sync with nbs/index.ipynb" "$before"
+# style (pyproject.toml [tool.ruff]): the sources formatted, no line over 120 characters, no statements joined by `;` or `:`
+ruff format --check --quiet nbs tests bench scripts docs || { echo "FAIL: run ruff format nbs tests bench scripts docs, then nbdev-export" >&2; exit 1; }
+ruff check --quiet || { echo "FAIL: ruff check (lines over 120 characters, joined statements); fix the notebooks, then nbdev-export" >&2; exit 1; }
 
 start=$(date +%s)
 nbdev-test --n-workers 2 --timing

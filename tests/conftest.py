@@ -23,7 +23,7 @@ def quick_yaml(tmp_path, digits):
 
 @pytest.fixture(scope='session')
 def trained_run(tmp_path_factory, digits) -> TrainedRun:
-    "One run trained by the command line (with progress bars) once per session. Shared: a test that changes it uses `run_copy`."
+    "One run trained by the command line (with progress bars) once per session; a test that changes it uses `run_copy`."
     work = tmp_path_factory.mktemp('trained')
     config = quick_config(work / 'quick.yaml', digits, work / 'runs')
     res = imgcls('train', '--config', config, *TRAINED_OVERRIDES)

@@ -1,4 +1,5 @@
-"Helpers the tests share: running the command line, waiting, counting images, serving and driving pages. Fixtures are in conftest.py."
+"""Helpers the tests share: running the command line, waiting, counting images, serving and driving pages. Fixtures are
+in conftest.py."""
 
 import contextlib, os, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
@@ -23,7 +24,7 @@ TRAINED_OVERRIDES = (
 
 
 def small_digits(digits, work: Path, per_class: int = 8) -> Path:
-    "A copy of the digits in `work/digits` with `per_class` images per class and split (a k-fold of it trains in seconds)."
+    "A copy of the digits in `work/digits` with `per_class` images per class and split (a k-fold trains in seconds)."
     data = Path(shutil.copytree(digits, work / 'digits'))
     for d in data.glob('*/*'):
         for p in sorted(d.iterdir())[per_class:]:
@@ -98,7 +99,7 @@ def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
 
 @contextlib.contextmanager
 def voila(notebook, work: Path, env: dict):
-    "Voila serving `notebook` on a free port of 127.0.0.1 from folder `work`, with `env` added; yields its URL, then stops it by PID."
+    "Voila serving `notebook` on a free port of 127.0.0.1 from `work`, with `env` added; yields its URL."
     port, log = free_port(), work / 'voila.log'
     env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work / 'runtime'), **env}
     with log.open('w') as out:
@@ -133,7 +134,7 @@ def voila(notebook, work: Path, env: dict):
 
 @contextlib.contextmanager
 def served_page(browser, url: str, ready: str, width: int = 1100, height: int = 1400):
-    "A new page of `browser` at `url`, allowed to reach only that server, once selector `ready` shows; fails on any page error."
+    "A page of `browser` at `url` that may reach only that server, once `ready` shows; fails on any page error."
     page = browser.new_page(viewport={'width': width, 'height': height})
     errors = []
     page.on('pageerror', lambda e: errors.append(str(e)))
@@ -146,13 +147,14 @@ def served_page(browser, url: str, ready: str, width: int = 1100, height: int = 
 
 
 def help_text(*commands, not_imported=('torch',)) -> str:
-    "The `--help` output of `imgcls` and each of `commands`, from a fresh interpreter that must not import any of `not_imported`."
+    "`imgcls --help` and each command's `--help`, from a fresh interpreter that must not import any of `not_imported`."
     argvs = [['--help'], *([c, '--help'] for c in commands)]
     code = (
         "import sys, contextlib, io\nfrom imgcls.cli import main\n"
         f"for argv in {argvs!r}:\n    out = io.StringIO()\n    with contextlib.redirect_stdout(out):\n"
         "        try: main(argv)\n        except SystemExit: pass\n    print(out.getvalue())\n"
-        f"loaded = [m for m in {list(not_imported)!r} if m in sys.modules]\nassert not loaded, f'--help imported {{loaded}}'\n"
+        f"loaded = [m for m in {list(not_imported)!r} if m in sys.modules]\n"
+        f"assert not loaded, f'--help imported {{loaded}}'\n"
     )
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

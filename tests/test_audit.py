@@ -1,4 +1,5 @@
-"""`imgcls kfold` and `imgcls audit` from the shell, apply and undo, and the panel's Audit tab (cleaner, Start) in Chromium (served by Voila)."""
+"""`imgcls kfold` and `imgcls audit` from the shell, apply and undo, and the panel's Audit tab (cleaner, Start) in
+Chromium (served by Voila)."""
 
 import csv, hashlib, re, shutil, subprocess, sys, time
 from pathlib import Path
@@ -19,7 +20,7 @@ QUICK = [
 
 @pytest.fixture(scope='module')
 def audited(tmp_path_factory, digits):
-    "A small copy of the digits (8 images per class and split, one train image copied into test) audited with 2 folds of 1 epoch by the CLI; what it printed."
+    "Small digits with one train image copied into test, audited by the CLI (2 folds of 1 epoch); its output."
     work = tmp_path_factory.mktemp('audit')
     data = small_digits(digits, work)
     leaked = sorted((data / 'train' / '3').iterdir())[0]
@@ -51,7 +52,7 @@ def test_audit_cli_writes_findings(audited):
 
 
 def test_audit_cli_prints_its_summary_once(audited):
-    "The summary (CV accuracy, findings per kind, and the warning of a weak model: one epoch) once over stdout and stderr together."
+    "The summary (CV accuracy, findings per kind, the weak-model warning) once over stdout and stderr together."
     res = audited[4]
     said = (res.stdout + res.stderr).splitlines()
     assert sum(line.startswith('CV accuracy') for line in said) == 1, said
@@ -129,14 +130,17 @@ def test_apply_then_undo_restores_the_folder(audited):
 
 
 def test_audit_help_does_not_import_torch():
-    code = "import sys\nfrom imgcls.cli import main\ntry: main(['audit', '--help'])\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
+    code = (
+        "import sys\nfrom imgcls.cli import main\ntry: main(['audit', '--help'])\nexcept SystemExit: pass\n"
+        "print('torch' in sys.modules)"
+    )
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert 'DATA_DIR' in res.stdout and res.stdout.strip().endswith('False')
 
 
 @pytest.fixture
 def cleaner_url(audited, tmp_path):
-    "Voila serving tests/audit_cleaner.ipynb: a panel from a quick config on the audited data, its Audit tab open on the audit."
+    "Voila serving tests/audit_cleaner.ipynb: a panel on the audited data, its Audit tab open on the audit."
     work, data, run = audited[:3]
     config = quick_config(
         tmp_path / 'panel.yaml',
@@ -186,7 +190,7 @@ def test_cleaner_in_chromium_keeps_decisions_across_reload(browser, audited, cle
 
 
 def test_audit_tab_starts_an_audit_in_chromium(browser, audited, cleaner_url):
-    "Start in the Audit tab: a 2-fold audit of the data folder with progress, then the cleaner of the new audit and the weak model's warning."
+    "Start in the Audit tab: a 2-fold audit with progress, then the new audit's cleaner and the weak model's warning."
     work = audited[0]
     new = work / 'runs' / 'panel'  # named after the config file: panel.yaml, no overrides
     with served_page(browser, cleaner_url, '.imgcls-cleaner-item >> nth=0') as page:

@@ -73,7 +73,7 @@ def test_train_then_infer_leaves_a_complete_run_folder(trained_run, run_copy):
 
 
 def test_same_overrides_never_overwrite_a_run(tmp_path, trained_run, run_copy):
-    "Training again with the shared run's config and overrides, into a folder that holds a copy of it, makes a second run."
+    "Training again with the shared run's config and overrides, beside a copy of it, makes a second run."
     imgcls(
         'train',
         '--config',

@@ -1,4 +1,5 @@
-"""`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) or `kill` (SIGTERM) stops it cleanly and frees the port."""
+"""`imgcls panel`: Voila serves the panel on 127.0.0.1, Chromium loads it, Ctrl-C (SIGINT) or `kill` (SIGTERM) stops it
+cleanly and frees the port."""
 
 import os, signal, socket, subprocess, time
 import pytest
@@ -12,12 +13,12 @@ def port_open(port: int) -> bool:
 
 
 def as_in_a_terminal():
-    "Ctrl-C live in the child, as in an interactive terminal (a shell that started the tests in the background ignores SIGINT)."
+    "Ctrl-C live in the child, as in a terminal (a shell that started the tests in the background ignores SIGINT)."
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def kill_tree(proc):
-    "SIGKILL `proc` and all it started: Voila runs in a session of its own, so killing the group of `proc` would leave it serving."
+    "SIGKILL `proc` and all it started (Voila has a session of its own: killing `proc`'s group would leave it serving)."
     import psutil
 
     for child in psutil.Process(proc.pid).children(recursive=True):

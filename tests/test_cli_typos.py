@@ -1,4 +1,5 @@
-"A key misspelt the way other tools spell it fails at once, with one line naming the imgcls key, and makes no run folder."
+"""A key misspelt the way other tools spell it fails at once, with one line naming the imgcls key, and makes no run
+folder."""
 
 import pytest
 from helpers import imgcls

@@ -1,4 +1,5 @@
-"Worker start methods: batches that travel through the shared slots are the same under fork, spawn and forkserver (Python 3.14's default)."
+"""Worker start methods: batches that travel through the shared slots are the same under fork, spawn and forkserver
+(Python 3.14's default)."""
 
 import pytest, torch
 from imgcls.config import load_config

@@ -1,4 +1,5 @@
-"Data set helpers from the command line; hymenoptera against a zip served on 127.0.0.1; a folder without test/ end to end."
+"""Data set helpers from the command line; hymenoptera against a zip served on 127.0.0.1; a folder without test/ end to
+end."""
 
 import functools, http.server, io, threading, zipfile
 import numpy as np

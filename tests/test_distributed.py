@@ -1,4 +1,5 @@
-"`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process, and resume; fine-tuning, gradient accumulation, tiny eval splits and two nodes work too."
+"""`imgcls train` under torchrun: 2 CPU processes (gloo) write one run folder, reach the accuracy of a single process,
+and resume; fine-tuning, gradient accumulation, tiny eval splits and two nodes work too."""
 
 import json, math, os, subprocess, sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_distributed_resume_continues_the_run(tmp_path, quick_yaml):
 
 
 def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_yaml):
-    "DDP is built after freezing and rebuilt when the backbone unfreezes (it failed with 'Expected to have finished reduction')."
+    "DDP is built after freezing and rebuilt at unfreezing (it failed with 'Expected to have finished reduction')."
     torchrun(
         'train',
         '--config',
@@ -71,7 +72,7 @@ def test_frozen_backbone_then_unfrozen_under_ddp(tmp_path, quick_yaml):
 
 
 def test_hot_loop_communicates_once_per_optimiser_step(tmp_path, quick_yaml, digits):
-    "With grad_accum=2, gradients are exchanged once per optimiser step, the stop flag every `stop_check_every` steps, and the process group is left."
+    "grad_accum=2: gradients meet once per step, the stop flag every `stop_check_every` steps; the group is left."
     res = torchrun(
         quick_yaml,
         'training.num_epochs=1',

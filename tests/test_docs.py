@@ -48,13 +48,14 @@ SCRATCH = NBS / 'Untitled-docs-test.ipynb'  # what JupyterLab's "New notebook" l
 
 
 def build_site(testrun_uid: str) -> str:
-    "Build the site once per test run (with a scratch notebook in nbs/, as a user's workflow leaves one) and return what docs.sh printed; xdist workers wait for the first."
+    "Build the site once per test run (with a scratch notebook in nbs/) and return what docs.sh printed."
+    # xdist workers wait for the first; the scratch notebook is what a user's workflow leaves in nbs/
     out = Path(tempfile.gettempdir()) / f'imgcls-docs-{testrun_uid}.out'
     with FileLock(str(out.with_suffix('.lock'))):
         if not out.is_file():
             SCRATCH.write_text(
-                '{"cells": [{"cell_type": "code", "execution_count": null, "id": "0a1b2c3d", "metadata": {}, "outputs": [], '
-                '"source": ["import os"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+                '{"cells": [{"cell_type": "code", "execution_count": null, "id": "0a1b2c3d", "metadata": {}, '
+                '"outputs": [], "source": ["import os"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
             )
             try:
                 res = subprocess.run(['bash', 'scripts/docs.sh'], cwd=ROOT, capture_output=True, text=True)
@@ -154,7 +155,7 @@ def test_sidebar_in_notebook_order(pages):
 
 
 def test_internal_links(pages, base_url):
-    "Every link to the site itself loads, its #anchor exists on the page it points at, and none goes to the online docs."
+    "Every link to the site itself loads, its #anchor exists on its page, and none goes to the online docs."
     cfg = get_config()
     online = f'{cfg.doc_host}{cfg.doc_baseurl}'.rstrip('/') + '/'
     bad = [f'{path} -> {l} (online docs)' for path, p in pages.items() for l in p['links'] if l.startswith(online)]
@@ -200,7 +201,7 @@ def test_widgets_render(pages):
 
 
 def test_readme_and_panel_page_picture_every_panel_tab():
-    "Each of the panel's tabs has its picture (taken by scripts/screenshots.sh), and the README and panel page show them all."
+    "Each panel tab has its picture (scripts/screenshots.sh), and the README and the panel page show them all."
     from imgcls.panel import Panel
 
     pictures = [f'images/panel_{title.lower()}.png' for title in Panel().titles]

@@ -1,4 +1,5 @@
-"ONNX export parity: onnxruntime gives PyTorch's top-1 and (temperature-scaled) probabilities on the whole test split, for a torchvision and a custom model; `imgcls export` says what it wrote and how its check went."
+"""ONNX export parity: onnxruntime gives PyTorch's top-1 and (temperature-scaled) probabilities on the whole test
+split, for a torchvision and a custom model; `imgcls export` says what it wrote and how its check went."""
 
 import json, re
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_onnx_parity_on_the_test_split(arch, quick_yaml, custom_model):
 
 
 def test_export_cli_says_what_it_wrote_and_checks_onnx(run_copy):
-    "Each format: the artifact's path alone on stdout; on stderr the file, input, classes, temperature, metadata and, for ONNX, the onnxruntime check."
+    "Each format: the artifact's path alone on stdout; on stderr its report and, for ONNX, the onnxruntime check."
     for fmt, suffix in [('onnx', '.onnx'), ('torchscript', '.torchscript.pt'), ('safetensors', '.safetensors')]:
         res = imgcls('export', '--run', run_copy, '--format', fmt)
         path = Path(res.stdout.strip())
@@ -77,7 +78,8 @@ def test_export_cli_says_what_it_wrote_and_checks_onnx(run_copy):
         assert said[4] == f'  metadata: {meta}'
         if fmt == 'onnx':
             check = re.fullmatch(
-                r'  check: onnxruntime vs PyTorch on 8 images of .+: largest difference of a probability (\S+) \(tolerance 1e-04\), passed',
+                r'  check: onnxruntime vs PyTorch on 8 images of .+: '
+                r'largest difference of a probability (\S+) \(tolerance 1e-04\), passed',
                 said[5],
             )
             assert check and float(check[1]) <= 1e-4, said[5]

@@ -1,4 +1,5 @@
-"Extension points from the command line: `imports:` plugins, entry-point plugins, the safety of opening a run, CSV-labelled data."
+"""Extension points from the command line: `imports:` plugins, entry-point plugins, the safety of opening a run,
+CSV-labelled data."""
 
 import os, shutil, subprocess, sys, textwrap
 from pathlib import Path
@@ -24,7 +25,9 @@ PLUGIN = textwrap.dedent('''\
 
     @register_loss('plug_loss')
     def plug_loss(weight=None, label_smoothing=0.0):
-        return lambda logits, target: nn.functional.cross_entropy(logits, target, weight=weight, label_smoothing=label_smoothing)
+        return lambda logits, target: nn.functional.cross_entropy(
+            logits, target, weight=weight, label_smoothing=label_smoothing
+        )
 
     @register_optimizer('plug_opt')
     def plug_opt(groups, ocfg): return torch.optim.Adam(groups, lr=ocfg.lr)

@@ -1,4 +1,5 @@
-"Faults a user meets: bad run folders, a full disk, kills at random moments, empty inputs, uneven splits, processes racing on a fresh folder."
+"""Faults a user meets: bad run folders, a full disk, kills at random moments, empty inputs, uneven splits, processes
+racing on a fresh folder."""
 
 import os, random, shutil, signal, subprocess, time
 from contextlib import contextmanager
@@ -135,7 +136,8 @@ def test_five_sigkills_at_random_moments_then_the_run_equals_an_uninterrupted_on
     for kill in range(5):
         done = _epoch_of(last) if last.is_file() else 0
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:  # progress first (a checkpoint newer than the one this process started from), then a seeded moment within about an epoch
+        # progress first (a checkpoint newer than this process started from), then a seeded moment within an epoch
+        try:
             wait_for(lambda: proc.poll() is not None or _epoch_of(last) > done, timeout=300)
             time.sleep(rng.uniform(0, 1.5) * epoch_seconds)
             assert proc.poll() is None, f'the run ended before kill {kill + 1}; raise the number of epochs'

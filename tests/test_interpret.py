@@ -1,4 +1,5 @@
-"Class activation maps find their layer and give a map of the input's size for every model family the issue names (random weights, one image)."
+"""Class activation maps find their layer and give a map of the input's size for every model family the issue names
+(random weights, one image)."""
 
 import numpy as np
 import pytest, torch

@@ -1,4 +1,5 @@
-"""What the docs show comes from running today's code: every notebook cell that prints or draws carries its saved output."""
+"""What the docs show comes from running today's code: every notebook cell that prints or draws carries its saved
+output."""
 
 import ast, json, re
 from pathlib import Path
@@ -15,7 +16,7 @@ def notebooks() -> list:
 
 
 def shows_something(source: str) -> bool:
-    "Whether a code cell prints, plots or displays: a call above, a shell line, a figure it leaves open, or a last line that is a value."
+    "Whether a code cell prints, plots or displays: a call, a shell line, an open figure, or a last value."
     lines = [l for l in source.splitlines() if not l.startswith('#|')]
     code = '\n'.join(lines)
     plots = (
@@ -47,7 +48,8 @@ def test_cells_that_show_something_have_saved_output(nb):
     ]
     assert not bare, (
         f"{nb.relative_to(NBS)}: code cell(s) {bare} (counting from 0) print or plot but have no saved output. "
-        f"Execute the notebook (jupyter nbconvert --to notebook --execute --inplace {nb.name}, from its folder), then nbdev-clean."
+        f"Execute the notebook (jupyter nbconvert --to notebook --execute --inplace {nb.name}, from its folder), "
+        "then nbdev-clean."
     )
 
 
@@ -57,6 +59,7 @@ def test_tutorials_run_in_ci(nb):
     cells = [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
     skipped = [i for i, s in enumerate(cells) if re.search(r'^#\|\s*(slow|notest|eval:\s*false)\b', s, re.M)]
     assert not skipped, (
-        f'{nb.name}: code cells {skipped} (counting code cells from 0) are skipped by nbdev-test; give the tutorial a quick mode instead'
+        f'{nb.name}: code cells {skipped} (counting code cells from 0) are skipped by nbdev-test; '
+        'give the tutorial a quick mode instead'
     )
     assert any(re.search(r"quick = 'IN_TEST' in os\.environ", s) for s in cells), f'{nb.name} has no quick mode'

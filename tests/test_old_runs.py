@@ -15,7 +15,7 @@ NAME = 'quick_arch_tiny_net_epochs_2'
 
 @pytest.fixture
 def old_run(tmp_path, digits, monkeypatch):
-    "The old run folder under tmp_path/runs, beside the 8-per-class digits it was trained on, with tmp_path as the working folder."
+    "The old run in tmp_path/runs beside the 8-per-class digits it was trained on; tmp_path is the working folder."
     small_digits(digits, tmp_path / 'data')
     run = Path(shutil.copytree(FIXTURE, tmp_path / 'runs' / NAME))
     monkeypatch.chdir(tmp_path)

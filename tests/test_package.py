@@ -52,7 +52,8 @@ def test_feature_modules_load_no_widgets():
     "runs, tune, audit, inference and interpret are widget-free: only imgcls.widgets and imgcls.panel load ipywidgets."
     code = (
         "import sys, imgcls.runs, imgcls.tune, imgcls.audit, imgcls.inference, imgcls.interpret\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ipywidgets' or m in ('imgcls.widgets', 'imgcls.panel')))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ipywidgets' "
+        "or m in ('imgcls.widgets', 'imgcls.panel')))\n"
         "import imgcls.panel\nprint('ipywidgets' in sys.modules)"
     )
     res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)

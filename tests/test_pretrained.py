@@ -1,5 +1,6 @@
-"""Pretrained torchvision weights through torchvision's real loading code, offline: stand-in weights (a state dict of the right
-architecture) lie in a temporary TORCH_HOME under the exact file name torchvision looks for, so nothing is downloaded."""
+"""Pretrained torchvision weights through torchvision's real loading code, offline: stand-in weights (a state dict of
+the right architecture) lie in a temporary TORCH_HOME under the exact file name torchvision looks for, so nothing is
+downloaded."""
 
 import os, shutil
 from pathlib import Path
@@ -19,7 +20,7 @@ IMAGENET = {'mean': [0.485, 0.456, 0.406], 'std': [0.229, 0.224, 0.225]}
 
 @pytest.fixture(scope='module')
 def torch_home(tmp_path_factory):
-    "A TORCH_HOME whose hub cache holds stand-in weights for `ARCHS` (DEFAULT and IMAGENET1K_V1 share a file for resnet18)."
+    "A TORCH_HOME whose hub cache holds stand-ins for `ARCHS` (resnet18's DEFAULT and IMAGENET1K_V1 share a file)."
     home = tmp_path_factory.mktemp('torch_home')
     saved, os.environ['TORCH_HOME'] = os.environ.get('TORCH_HOME'), str(home)
     for arch in ARCHS:

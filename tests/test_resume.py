@@ -24,7 +24,7 @@ def _history(run):
 
 
 class BatchesSeen:
-    "Read a training process's stderr as it comes; `.count(epoch)` is the last batch count its progress bar showed for `epoch` (1-based)."
+    "A training process's stderr as it comes; `.count(epoch)`: the last batch count shown for `epoch` (from 1)."
 
     def __init__(self, proc):
         self.text = ''

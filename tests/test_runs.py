@@ -1,4 +1,5 @@
-"`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, foreign or broken, and a k-fold audit."
+"""`imgcls runs` on the run folders a user ends up with: completed, stopped, killed (SIGKILL), still running, foreign
+or broken, and a k-fold audit."""
 
 import json, os, signal, subprocess, sys
 from pathlib import Path
@@ -69,7 +70,7 @@ def test_completed_stopped_and_unreadable(runs_dir):
 
 @pytest.fixture(scope='module')
 def audited_runs(tmp_path_factory, digits):
-    "A runs folder holding what `imgcls audit --folds 2 --name aud` writes (on 8 digits per class and split): fold runs, fold lists and findings."
+    "What `imgcls audit --folds 2 --name aud` writes on small digits: fold runs, fold lists, findings."
     work = tmp_path_factory.mktemp('kfold')
     data = small_digits(digits, work)
     imgcls(
@@ -166,7 +167,8 @@ def test_sigkill_shows_running_then_interrupted_with_resume(runs_dir):
 def test_runs_needs_neither_torch_nor_pandas_for_help_nor_torch_to_list(runs_dir):
     runs, _ = runs_dir
     code = (
-        "import sys, contextlib, io\nfrom imgcls.cli import main\nwith contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "import sys, contextlib, io\nfrom imgcls.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    try: main(['runs', '--help'])\n    except SystemExit: pass\n"
         "assert '--filter' in out.getvalue() and 'compare' in out.getvalue()\n"
         "assert 'torch' not in sys.modules and 'pandas' not in sys.modules, 'help imported torch or pandas'\n"

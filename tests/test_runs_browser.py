@@ -46,7 +46,8 @@ def test_leaderboard_and_compare(page):
     assert cell.evaluate('e => getComputedStyle(e).paddingLeft') == '10px'  # columns spaced apart, not run together
     page.locator('.imgcls-runs-sort select').select_option('name')
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.imgcls-runs-board tr[data-run]')].map(r => r.dataset.run).join() === 'quick,quick_lr_0.01'"
+        "() => [...document.querySelectorAll('.imgcls-runs-board tr[data-run]')].map(r => r.dataset.run).join()"
+        " === 'quick,quick_lr_0.01'"
     )
     page.locator('.imgcls-runs-pick select').select_option(label=['quick [completed]', 'quick_lr_0.01 [completed]'])
     compare = page.locator('.imgcls-runs-compare')

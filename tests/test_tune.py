@@ -1,4 +1,5 @@
-"Sweeps end to end: `imgcls tune` worker processes on SQLite and on a real PostgreSQL, and a SIGKILLed worker whose trial is resumed."
+"""Sweeps end to end: `imgcls tune` worker processes on SQLite and on a real PostgreSQL, and a SIGKILLed worker whose
+trial is resumed."""
 
 import os, shutil, signal, socket, subprocess, tempfile, time
 from pathlib import Path
@@ -166,7 +167,7 @@ def test_a_misspelt_tune_key_is_a_clear_error(tmp_path, digits):
 
 
 def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_config(tmp_path, digits, monkeypatch):
-    "The notebook panel's Tune tab on a real study of 2 one-epoch trials, in this process (the notebook's own run of it is `slow`)."
+    "The panel's Tune tab on a real study of 2 one-epoch trials, in this process (the notebook's own run is `slow`)."
     import re, tempfile
     from imgcls.panel import Panel
 
@@ -184,12 +185,12 @@ def test_tune_tab_says_the_epochs_shows_the_best_trial_and_leaves_no_temporary_c
     assert 'finished (2 trials: 2 complete)' in tp.status.value, tp.status.value
     best = tp.load_study().best_trial
     assert (
-        f'<b>Best: trial {best.number}, val_acc {best.value:.4f}</b> with optimizer.lr={best.params["optimizer.lr"]:.3g}'
-        in tp.best.value
+        f'<b>Best: trial {best.number}, val_acc {best.value:.4f}</b> '
+        f'with optimizer.lr={best.params["optimizer.lr"]:.3g}' in tp.best.value
     )
     assert (
-        f'cd {tmp_path} &amp;&amp; imgcls train --config runs/tab/study.yaml optimizer.lr={best.params["optimizer.lr"]!r}'
-        in tp.best.value
+        f'cd {tmp_path} &amp;&amp; imgcls train --config runs/tab/study.yaml '
+        f'optimizer.lr={best.params["optimizer.lr"]!r}' in tp.best.value
     )
     assert tp.board.value.count('<td class="num">1/1</td>') == 2
     shown = tp.board.value + tp.status.value + tp.best.value.split('<code>')[0]

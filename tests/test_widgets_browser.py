@@ -42,8 +42,10 @@ def set_text(page, css: str, value):
 
 def count_curve_updates(page):
     "Count from now on how often the curves image is replaced."
-    page.evaluate("""() => { window.curveUpdates = 0;
-        new MutationObserver(records => window.curveUpdates += records.length).observe(document.querySelector('.imgcls-curves'), {attributes: true, attributeFilter: ['src']}); }""")
+    page.evaluate(
+        "() => { window.curveUpdates = 0; new MutationObserver(records => window.curveUpdates += records.length)"
+        ".observe(document.querySelector('.imgcls-curves'), {attributes: true, attributeFilter: ['src']}); }"
+    )
 
 
 def test_pick_architecture_train_and_predict(panel, runs, digits):

@@ -1,4 +1,5 @@
-"""The panel in JupyterLab itself, as a user meets it: open a notebook, run its cell, train 2 epochs with live curves, stop a second run."""
+"""The panel in JupyterLab itself, as a user meets it: open a notebook, run its cell, train 2 epochs with live curves,
+stop a second run."""
 
 import json, os, signal, subprocess, sys
 
@@ -13,7 +14,7 @@ from test_widgets_browser import count_curve_updates, set_text
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, digits):
-    "JupyterLab on a free port of 127.0.0.1, in a folder with a notebook that shows the panel on a quick 2-epoch config; stopped by PID."
+    "JupyterLab on a free port of 127.0.0.1, beside a notebook showing the panel on a quick config; stopped by PID."
     work, port = tmp_path_factory.mktemp('lab'), free_port()
     quick_config(work / 'quick.yaml', digits, extra='training: {num_epochs: 2}\n')
     cell = {
