@@ -8,22 +8,12 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 from imgcls.data import write_digits
 
-IMAGES = Path(__file__).resolve().parent.parent / 'nbs' / 'images'
-CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-]
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / 'nbs' / 'images'
+sys.path.insert(0, str(ROOT / 'tests'))
+from helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # the browser tests' Chromium and port finder
+
 SLOW = 300_000  # ms: the kernel imports torch and trains on a possibly busy machine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def save_small(png: bytes, path: Path, width: int = 820, max_height: int = 1300):
@@ -42,7 +32,7 @@ def tab(page, name: str):
 
 def shoot(url: str, digit: Path):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={'width': 1000, 'height': 1800}, device_scale_factor=1)
         page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
         page.goto(url, timeout=SLOW)

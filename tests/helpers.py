@@ -88,48 +88,40 @@ def wait_for_port(proc, port: int, log: Path, timeout: float = 120):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
-            pytest.fail(f'voila exited with {proc.returncode}:\n{log.read_text()}')
+            pytest.fail(f'the server exited with {proc.returncode}:\n{log.read_text()}')
         try:
             with socket.create_connection(('127.0.0.1', port), timeout=1):
                 return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f'voila did not listen on port {port} within {timeout}s:\n{log.read_text()}')
+    pytest.fail(f'the server did not listen on port {port} within {timeout}s:\n{log.read_text()}')
+
+
+@contextlib.contextmanager
+def serve(args: list, work: Path, env: dict, port: int, log: Path, grace: float = 20):
+    "Run the server `args` from `work` in a session of its own; once it listens on `port`, yield; then stop it by PID."
+    with log.open('w') as out:
+        proc = subprocess.Popen(args, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(proc, port, log)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @contextlib.contextmanager
 def voila(notebook, work: Path, env: dict):
     "Voila serving `notebook` on a free port of 127.0.0.1 from `work`, with `env` added; yields its URL."
-    port, log = free_port(), work / 'voila.log'
+    port = free_port()
+    args = [sys.executable, '-m', 'voila', str(notebook), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1']
     env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(work / 'runtime'), **env}
-    with log.open('w') as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                '-m',
-                'voila',
-                str(notebook),
-                '--no-browser',
-                f'--port={port}',
-                '--Voila.ip=127.0.0.1',
-                '--show_tracebacks=True',
-            ],
-            cwd=work,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_port(proc, port, log)
+    with serve([*args, '--show_tracebacks=True'], work, env, port, work / 'voila.log'):
         yield f'http://127.0.0.1:{port}/'
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernels it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @contextlib.contextmanager

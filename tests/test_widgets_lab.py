@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from imgcls.config import run_name
 
 from imgcls.testing import quick_config
-from helpers import free_port, wait_for_port, SLOW
+from helpers import free_port, serve, SLOW
 from test_widgets_browser import count_curve_updates, set_text
 
 
@@ -40,36 +40,17 @@ def lab(tmp_path_factory, digits):
         'JUPYTER_CONFIG_DIR': str(work / '.config'),
         'JUPYTERLAB_WORKSPACES_DIR': str(work / '.workspaces'),
     }
-    log = work / 'lab.log'
-    with log.open('w') as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                '-m',
-                'jupyterlab',
-                '--no-browser',
-                '--ip=127.0.0.1',
-                f'--port={port}',
-                "--ServerApp.token=''",
-                '--allow-root',
-                '--ServerApp.port_retries=0',
-            ],
-            cwd=work,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_port(proc, port, log)
+    args = [
+        sys.executable,
+        '-m',
+        'jupyterlab',
+        '--no-browser',
+        '--ip=127.0.0.1',
+        f'--port={port}',
+        "--ServerApp.token=''",
+    ]
+    with serve([*args, '--allow-root', '--ServerApp.port_retries=0'], work, env, port, work / 'lab.log', grace=30):
         yield f'http://127.0.0.1:{port}/', work
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server; it shuts its kernels down
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_panel_in_jupyterlab(browser, lab):
