@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from imgcls.testing import quick_config
 from helpers import served_page, voila, SLOW
@@ -55,9 +56,17 @@ def test_pick_architecture_train_and_predict(panel, runs, digits):
     panel.get_by_text('model.architecture=tiny_net').wait_for(
         timeout=SLOW
     )  # the kernel took the architecture before the next field changes
-    set_text(panel, '.imgcls-training-num_epochs', 3)
     expected = 'model.architecture=tiny_net training.num_epochs=3'
-    panel.get_by_text(expected).wait_for(timeout=SLOW)  # the kernel has the settings (slow on a busy machine)
+    # Typed once, the epochs were sometimes lost (1 run in 3 CI runs, session 6): the command never showed them. Retype
+    # until the kernel shows the setting, and say how often it took; the cause is open (see the issue 27 note).
+    for attempt in range(1, 4):
+        set_text(panel, '.imgcls-training-num_epochs', 3)
+        try:
+            panel.get_by_text(expected).wait_for(timeout=SLOW // 3)  # the kernel has the settings
+            break
+        except PlaywrightTimeout:
+            print(f'the typed epochs did not reach the kernel (attempt {attempt})')
+    panel.get_by_text(expected).wait_for(timeout=5000)
     count_curve_updates(panel)
     panel.locator('.imgcls-train').click()
     metrics = panel.locator('.imgcls-metrics')
