@@ -7,7 +7,7 @@ __all__ = ['KFOLD_PLAN', 'KFOLD_OWN', 'COLUMNS', 'INTEGER_COLUMNS', 'ASCENDING',
            'compare']
 
 # %% ../nbs/07_runs.ipynb #603491ee
-import base64, fnmatch, html, io, json, os, re, threading, time
+import base64, fnmatch, io, json, os
 from pathlib import Path
 import yaml
 from .config import default_values, config_changes

@@ -12,10 +12,9 @@ __all__ = ['EVENTS', 'RESUME_OVERRIDABLE', 'rank_seed', 'deterministic_cublas', 
 
 # %% ../nbs/05_train.ipynb #c6f2492f
 import bisect, contextlib, copy, functools, inspect, logging, math, os, random, signal, threading, time
-import json, shlex, socket
+import shlex
 from dataclasses import dataclass, field, fields
 from typing import Optional
-from datetime import datetime
 from pathlib import Path
 import numpy as np
 import torch

@@ -7,7 +7,7 @@ __all__ = ['PANEL_KEYS', 'SHARED_KEYS', 'LABELS', 'RESCORE_NOTE', 'config_overri
            'BackgroundWork', 'TrainingPanel']
 
 # %% ../nbs/11_widgets.ipynb #fbcca41a
-import base64, collections, functools, html, importlib, io, math, re, shlex, tempfile, threading
+import base64, collections, functools, html, io, math, re, shlex, tempfile, threading
 from pathlib import Path
 import ipywidgets as widgets
 from fastcore.basics import patch
